@@ -1,0 +1,46 @@
+# rensa — make targets. See README.md.
+GO            ?= go
+STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME      ?= 10s
+BIN           := bin/rensa
+
+.PHONY: all build demo test peers vet staticcheck unit fuzz conformance bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rensa
+
+# demo: a DNS hierarchy on loopback, walked from the root down.
+demo: build
+	./$(BIN) demo
+
+# test: install the peer software if missing, then every check CI runs.
+test: peers vet staticcheck unit fuzz
+
+peers:
+	./scripts/install-peers.sh
+
+vet:
+	@test -z "$$(gofmt -l cmd internal)" || { echo "gofmt needed:"; gofmt -l cmd internal; exit 1; }
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+# conformance: only the tests that replay RFC vectors and shared conformance data.
+conformance:
+	$(GO) test -count=1 -run 'RFC|Genreport|Conformance|Corpus|Agrees' ./...
+
+# bench: rensa against NSD, Knot DNS and a plain miekg/dns server (see BENCHMARKS.md).
+bench: build
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin
