@@ -49,6 +49,7 @@ var layers = map[string]int{
 	"internal/lab":     5,
 	"internal/interop": 5,
 	"cmd/rensa":        6,
+	"bench/plainmiekg": 6,
 	".":                7,
 }
 
@@ -122,7 +123,7 @@ func TestPackageNamesMatchDirectories(t *testing.T) {
 	for _, f := range parseTree(t) {
 		want := path.Base(f.dir)
 		switch f.dir {
-		case "cmd/rensa":
+		case "cmd/rensa", "bench/plainmiekg":
 			want = "main"
 		case ".":
 			want = "presubmit"

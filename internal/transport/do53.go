@@ -1,0 +1,289 @@
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Do53 is an [Exchanger] for classic DNS over UDP and TCP (port 53).
+//
+// Each exchange opens a fresh socket, so the OS picks a new random source
+// port, and draws a fresh query ID from Rand. Over UDP it waits for a
+// matching reply (see [Do53.ExchangeOutcome] for the rules) and retries
+// over TCP when the reply is truncated (TC=1) or when only non-matching
+// replies arrived. Over TCP messages carry the two-byte length prefix of
+// RFC 7766.
+//
+// The zero value is not usable: Addr must be set. Other fields have working
+// defaults. A Do53 is safe for concurrent use if Rand and Dial are; it is
+// not modified by Exchange.
+type Do53 struct {
+	// Addr is the server as host:port, e.g. "192.0.2.1:53" or "[::1]:53".
+	Addr string
+
+	// Timeout bounds each attempt (one UDP send, or one TCP connection)
+	// from dial to reply. Zero means DefaultTimeout. The context passed
+	// to Exchange bounds the whole exchange.
+	Timeout time.Duration
+
+	// ForceTCP skips UDP and asks over TCP only.
+	ForceTCP bool
+
+	// Rand is the source of query IDs: two bytes are read per exchange.
+	// Nil means crypto/rand.Reader. Tests inject a fixed stream.
+	Rand io.Reader
+
+	// Dial opens connections; network is "udp" or "tcp" and addr is Addr.
+	// Nil means a net.Dialer. Tests and the testbed use it to map
+	// addresses or ports.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+var _ Exchanger = (*Do53)(nil)
+
+// Outcome describes how one [Do53] exchange went, for traces, the query
+// command and the lab's counters.
+type Outcome struct {
+	// Network is "udp" or "tcp": the transport of the last attempt,
+	// which carried the reply if there was one.
+	Network string
+	// Truncated reports that a UDP reply had TC=1 and the query was
+	// repeated over TCP.
+	Truncated bool
+	// NearMisses counts received messages that were ignored because they
+	// did not match the query (wrong ID, not a response, different
+	// question or question case, undecodable), over all attempts.
+	NearMisses int
+	// Size is the wire size in bytes of the returned reply.
+	Size int
+}
+
+// step is a state of the exchange: which attempt runs next.
+type step int
+
+const (
+	stepUDP step = iota // ask over UDP
+	stepTCP             // ask over TCP (forced, after TC=1 or after near misses)
+)
+
+// Exchange sends m to d.Addr and returns the matching reply. It follows
+// the [Exchanger] contract.
+func (d *Do53) Exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
+	r, _, err := d.ExchangeOutcome(ctx, m)
+	return r, err
+}
+
+// ExchangeOutcome is Exchange that also reports how the exchange went. The
+// Outcome is filled in on error too.
+//
+// A received message is the reply only if its ID equals the ID sent, its
+// QR bit is set and its question section equals the query's, name case
+// included (RFC 5452). Any other message is a near miss: it is counted and
+// ignored, and the attempt keeps waiting until the deadline. When a UDP
+// attempt ends without a reply after near misses, or after too many of
+// them, the query is repeated over TCP (RFC 5452 section 9.1), as it is
+// after a truncated UDP reply (RFC 7766 section 5). A truncated reply is
+// not an answer: if the TCP attempt fails, ExchangeOutcome returns its
+// error.
+func (d *Do53) ExchangeOutcome(ctx context.Context, m *dns.Msg) (*dns.Msg, Outcome, error) {
+	var out Outcome
+	q, wire, err := d.prepare(m)
+	if err != nil {
+		return nil, out, err
+	}
+	st := stepUDP
+	if d.ForceTCP {
+		st = stepTCP
+	}
+	for {
+		switch st {
+		case stepUDP:
+			out.Network = "udp"
+			misses := out.NearMisses
+			r, err := d.exchangeUDP(ctx, q, wire, &out)
+			switch {
+			case err == nil && !r.Truncated:
+				return r, out, nil
+			case err == nil:
+				out.Truncated = true
+				st = stepTCP
+			case out.NearMisses > misses && ctx.Err() == nil &&
+				(errors.Is(err, ErrTimeout) || errors.Is(err, ErrMismatch)):
+				st = stepTCP
+			default:
+				return nil, out, err
+			}
+		case stepTCP:
+			out.Network = "tcp"
+			r, err := d.exchangeTCP(ctx, q, wire, &out)
+			return r, out, err
+		}
+	}
+}
+
+// prepare checks the request, copies m with a fresh random ID and packs
+// it. It returns the query as decoded from its wire form, which is what
+// replies are matched against.
+func (d *Do53) prepare(m *dns.Msg) (*dns.Msg, []byte, error) {
+	if m == nil {
+		return nil, nil, errors.New("transport: nil query")
+	}
+	if d.Addr == "" {
+		return nil, nil, errors.New("transport: Do53.Addr is empty")
+	}
+	src := d.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	var id [2]byte
+	if _, err := io.ReadFull(src, id[:]); err != nil {
+		return nil, nil, fmt.Errorf("transport: drawing a query ID: %w", err)
+	}
+	q := m.Copy()
+	q.Id = binary.BigEndian.Uint16(id[:])
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, nil, fmt.Errorf("transport: packing query: %w", err)
+	}
+	if len(wire) > maxTCPMessage {
+		return nil, nil, fmt.Errorf("transport: query is %d bytes, more than %d", len(wire), maxTCPMessage)
+	}
+	sent := new(dns.Msg)
+	if err := sent.Unpack(wire); err != nil {
+		return nil, nil, fmt.Errorf("transport: query does not decode: %w", err)
+	}
+	return sent, wire, nil
+}
+
+// exchangeUDP sends wire in one datagram on a fresh connected socket and
+// reads datagrams until one matches q, the deadline passes or
+// maxNearMisses non-matching ones arrived.
+func (d *Do53) exchangeUDP(ctx context.Context, q *dns.Msg, wire []byte, out *Outcome) (*dns.Msg, error) {
+	conn, done, err := d.dial(ctx, "udp")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if _, err := conn.Write(wire); err != nil {
+		return nil, d.attemptErr(ctx, "udp", err, 0)
+	}
+	buf := make([]byte, maxUDPReply)
+	misses := 0
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, d.attemptErr(ctx, "udp", err, misses)
+		}
+		if r, ok := match(q, buf[:n]); ok {
+			out.Size = n
+			return r, nil
+		}
+		misses++
+		out.NearMisses++
+		if misses >= maxNearMisses {
+			return nil, fmt.Errorf("%w: udp %s: %d mismatched replies", ErrMismatch, d.Addr, misses)
+		}
+	}
+}
+
+// exchangeTCP sends wire with its length prefix on a fresh connection and
+// reads framed messages until one matches q.
+func (d *Do53) exchangeTCP(ctx context.Context, q *dns.Msg, wire []byte, out *Outcome) (*dns.Msg, error) {
+	conn, done, err := d.dial(ctx, "tcp")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	framed := make([]byte, 2+len(wire))
+	binary.BigEndian.PutUint16(framed, uint16(len(wire)))
+	copy(framed[2:], wire)
+	// One write for prefix and message (RFC 7766 section 8).
+	if _, err := conn.Write(framed); err != nil {
+		return nil, d.attemptErr(ctx, "tcp", err, 0)
+	}
+	var prefix [2]byte
+	misses := 0
+	for {
+		if _, err := io.ReadFull(conn, prefix[:]); err != nil {
+			return nil, d.attemptErr(ctx, "tcp", err, misses)
+		}
+		b := make([]byte, binary.BigEndian.Uint16(prefix[:]))
+		if _, err := io.ReadFull(conn, b); err != nil {
+			return nil, d.attemptErr(ctx, "tcp", err, misses)
+		}
+		if r, ok := match(q, b); ok {
+			out.Size = len(b)
+			return r, nil
+		}
+		misses++
+		out.NearMisses++
+		if misses >= maxNearMisses {
+			return nil, fmt.Errorf("%w: tcp %s: %d mismatched replies", ErrMismatch, d.Addr, misses)
+		}
+	}
+}
+
+// dial opens a connection for one attempt, bounded by the attempt's
+// deadline and by ctx. The returned func releases it.
+func (d *Do53) dial(ctx context.Context, network string) (net.Conn, func(), error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	dial := d.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	conn, err := dial(dctx, network, d.Addr)
+	cancel()
+	if err != nil {
+		return nil, nil, d.attemptErr(ctx, network, err, 0)
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("transport: %s %s: %w", network, d.Addr, err)
+	}
+	// Cancelling ctx unblocks reads and writes at once.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	return conn, func() { stop(); conn.Close() }, nil
+}
+
+// attemptErr turns the error that ended an attempt into the error the
+// caller sees: the context's error if it is done, ErrTimeout for a
+// deadline, ErrMismatch when the peer closed after only near misses, and
+// the network error otherwise.
+func (d *Do53) attemptErr(ctx context.Context, network string, err error, misses int) error {
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
+		// The socket deadline was the context's and fired first.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil {
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %s %s: %w", ErrTimeout, network, d.Addr, cerr)
+		}
+		return fmt.Errorf("transport: %s %s: %w", network, d.Addr, cerr)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w: %s %s: no matching reply before the deadline (%d mismatched replies ignored)",
+			ErrTimeout, network, d.Addr, misses)
+	}
+	if misses > 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return fmt.Errorf("%w: %s %s: connection closed after %d mismatched replies", ErrMismatch, network, d.Addr, misses)
+	}
+	return fmt.Errorf("transport: %s %s: %w", network, d.Addr, err)
+}

@@ -1,0 +1,193 @@
+#!/bin/bash
+# bench.sh: authoritative queries per second, rensa against NSD, Knot DNS and
+# a plain miekg/dns server, in one run on one machine.
+#
+# A 10,000-name zone (bench.test.) and a query mix of existing names (A),
+# NODATA (existing name, TXT) and NXDOMAIN names. Each server is pinned to
+# CPU 1 and the load generator to CPU 0 (taskset), every run lasts DURATION
+# seconds, and each server is measured RUNS times; the median is reported,
+# with the ratio to NSD and the server's CPU seconds per query.
+#
+# Environment: DURATION (10), RUNS (3), TOOL (dnsperf | qgen), SERVERS
+# ("rensa nsd knot plain"). Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-10}"
+RUNS="${RUNS:-3}"
+TOOL="${TOOL:-dnsperf}"
+SERVERS="${SERVERS:-rensa nsd knot plain}"
+ADDR=127.0.0.1
+PORT=5399
+WORK="$(mktemp -d /tmp/rensa-bench.XXXXXX)"
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+SERVER_PID=""
+stop_server() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=""
+	fi
+}
+
+make_zone() {
+	local z="$WORK/bench.test.zone"
+	{
+		echo '$ORIGIN bench.test.'
+		echo '$TTL 3600'
+		echo '@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300'
+		echo '@ IN NS ns1'
+		echo 'ns1 IN A 127.0.0.1'
+		for i in $(seq 1 10000); do
+			echo "h$i IN A 192.0.2.$((i % 250 + 1))"
+		done
+	} >"$z"
+	# Query mix: 60% existing A, 20% NODATA (TXT), 20% NXDOMAIN.
+	for i in $(seq 1 10000); do
+		case $((i % 5)) in
+			0) echo "nx$i.bench.test. A" ;;
+			1) echo "h$i.bench.test. TXT" ;;
+			*) echo "h$i.bench.test. A" ;;
+		esac
+	done >"$WORK/queries.txt"
+}
+
+start_rensa() {
+	taskset -c 1 ./bin/rensa auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" \
+		>"$WORK/rensa.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+start_plain() {
+	taskset -c 1 ./bin/plainmiekg -listen "$ADDR:$PORT" -zone "$WORK/bench.test.zone" -origin bench.test. \
+		>"$WORK/plain.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+start_nsd() {
+	mkdir -p "$WORK/nsd"
+	cat >"$WORK/nsd/nsd.conf" <<CONF
+server:
+	ip-address: $ADDR@$PORT
+	server-count: 1
+	username: ""
+	chroot: ""
+	zonesdir: "$WORK"
+	pidfile: "$WORK/nsd/nsd.pid"
+	database: ""
+	zonelistfile: "$WORK/nsd/zone.list"
+	xfrdfile: "$WORK/nsd/xfrd.state"
+	xfrdir: "$WORK/nsd"
+	rrl-ratelimit: 0
+	verbosity: 0
+remote-control:
+	control-enable: no
+zone:
+	name: bench.test.
+	zonefile: "$WORK/bench.test.zone"
+CONF
+	taskset -c 1 nsd -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+start_knot() {
+	mkdir -p "$WORK/knot"
+	cat >"$WORK/knot/knot.conf" <<CONF
+server:
+    listen: $ADDR@$PORT
+    rundir: "$WORK/knot"
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$WORK/knot"
+template:
+  - id: default
+    storage: "$WORK"
+zone:
+  - domain: bench.test.
+    file: "$WORK/bench.test.zone"
+CONF
+	taskset -c 1 knotd -c "$WORK/knot/knot.conf" >"$WORK/knot.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+# wait_ready polls the server with one query a time, for at most 10 s.
+wait_ready() {
+	for _ in $(seq 1 100); do
+		if dig +short +time=1 +tries=1 -p "$PORT" @"$ADDR" h1.bench.test. A 2>/dev/null | grep -q 192.0.2; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "bench: server did not become ready" >&2
+	return 1
+}
+
+# cpu_seconds prints the user+system CPU seconds used so far by a process.
+cpu_seconds() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# measure prints "qps" for one run against the running server.
+measure() {
+	if [ "$TOOL" = qgen ]; then
+		taskset -c 0 "$WORK/qgen" "$ADDR" "$PORT" "$WORK/queries.txt" "$DURATION" 200 0 |
+			sed -n 's/.*qps=\([0-9.]*\).*/\1/p'
+	else
+		taskset -c 0 dnsperf -s "$ADDR" -p "$PORT" -d "$WORK/queries.txt" -l "$DURATION" -c 4 -q 500 2>/dev/null |
+			awk '/Queries per second/ { print $4 }'
+	fi
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+bench_server() {
+	local name="$1" qps_list="" cpu_list=""
+	for _ in $(seq 1 "$RUNS"); do
+		"start_$name"
+		wait_ready
+		local c0 c1 qps
+		c0=$(cpu_seconds "$SERVER_PID")
+		qps=$(measure)
+		c1=$(cpu_seconds "$SERVER_PID")
+		stop_server
+		qps_list="$qps_list $qps"
+		cpu_list="$cpu_list $(awk -v a="$c0" -v b="$c1" -v q="$qps" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / (q * d) * 1e6 }')"
+	done
+	local med cpu
+	med=$(echo "$qps_list" | tr ' ' '\n' | grep . | median)
+	cpu=$(echo "$cpu_list" | tr ' ' '\n' | grep . | median)
+	echo "$name $med $cpu [$qps_list ]"
+}
+
+main() {
+	make build >/dev/null
+	go build -o bin/plainmiekg ./bench/plainmiekg
+	if [ "$TOOL" = qgen ]; then
+		gcc -O2 -o "$WORK/qgen" ../shared/bench/qgen.c
+	fi
+	make_zone
+	echo "# bench: $TOOL, ${DURATION}s x $RUNS runs per server, median; server on CPU 1, load on CPU 0"
+	echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+	local results="$WORK/results"
+	: >"$results"
+	for s in $SERVERS; do
+		if [ "$s" != rensa ] && [ "$s" != plain ] && ! command -v "${s/knot/knotd}" >/dev/null; then
+			echo "# $s: not installed, skipped"
+			continue
+		fi
+		bench_server "$s" | tee -a "$results" >&2
+	done
+	local nsd
+	nsd=$(awk '$1 == "nsd" { print $2 }' "$results")
+	printf '%-8s %12s %10s %16s\n' server qps vs_nsd "cpu_us/query"
+	while read -r name qps cpu _; do
+		local ratio="-"
+		if [ -n "$nsd" ]; then ratio=$(awk -v a="$qps" -v b="$nsd" 'BEGIN { printf "%.2fx", a / b }'); fi
+		printf '%-8s %12.0f %10s %16s\n' "$name" "$qps" "$ratio" "$cpu"
+	done <"$results"
+}
+
+main "$@"
