@@ -25,32 +25,34 @@ var layers = map[string]int{
 	"internal/dnsname": 0,
 
 	"internal/zone":      1,
-	"internal/dnssec":    1,
 	"internal/transport": 1,
 	"internal/ratelimit": 1,
 	"internal/cookie":    1,
 	"internal/acl":       1,
 	"internal/config":    1,
 
-	"internal/resolver/cache":    2,
-	"internal/resolver/validate": 2,
-	"internal/dnstest":           2,
+	"internal/dnssec":  2,
+	"internal/dnstest": 2,
 
-	"internal/auth":     3,
-	"internal/resolver": 3,
-	"internal/server":   3,
+	"internal/resolver/cache":    3,
+	"internal/resolver/validate": 3,
 
-	"internal/audit/caa":      4,
-	"internal/audit/takeover": 4,
-	"internal/audit/chain":    4,
-	"internal/audit/amp":      4,
-	"internal/testbed":        4,
+	"internal/auth":     4,
+	"internal/resolver": 4,
+	"internal/server":   4,
 
-	"internal/lab":     5,
-	"internal/interop": 5,
-	"cmd/rensa":        6,
-	"bench/plainmiekg": 6,
-	".":                7,
+	"internal/audit/caa":      5,
+	"internal/audit/takeover": 5,
+	"internal/audit/chain":    5,
+	"internal/audit/amp":      5,
+	"internal/testbed":        5,
+
+	"internal/lab":     6,
+	"internal/interop": 6,
+
+	"cmd/rensa":        7,
+	"bench/plainmiekg": 7,
+	".":                8,
 }
 
 type goFile struct {
