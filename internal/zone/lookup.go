@@ -1,8 +1,6 @@
 package zone
 
 import (
-	"strings"
-
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/dnsname"
@@ -63,16 +61,17 @@ type Result struct {
 // this (the parent) side of the cut.
 func (z *Zone) Lookup(qname string, qtype uint16) Result {
 	qname = dnsname.Canonical(qname)
-	labels := dns.SplitDomainName(qname)
-	skip := len(labels) - dnsname.Labels(z.Origin)
+	var buf [maxStackLabels]int
+	starts := labelStarts(qname, buf[:0])
+	skip := len(starts) - dnsname.Labels(z.Origin)
 	encloser := z.Apex()
-	// Walk down from the apex, one label at a time.
+	// Walk down from the apex, one label at a time. Each ancestor is a
+	// suffix of qname, so the node map is indexed without new strings.
 	for i := skip - 1; i >= 0; i-- {
 		if r, stop := z.stopAt(encloser, qname); stop {
 			return r
 		}
-		name := dns.Fqdn(strings.Join(labels[i:], "."))
-		next := z.nodes[name]
+		next := z.nodes[suffixFrom(qname, starts[i])]
 		if next == nil {
 			return z.noSuchName(qname, qtype, encloser)
 		}
@@ -132,7 +131,7 @@ func matchNode(n *Node, qtype uint16) Result {
 // closest encloser: a wildcard at the source of synthesis answers, or the
 // name does not exist (RFC 4592 §3.3.1).
 func (z *Zone) noSuchName(qname string, qtype uint16, encloser *Node) Result {
-	if wild := z.nodes[wildcardOf(encloser.Name)]; wild != nil {
+	if wild := z.wildcardAt(encloser.Name); wild != nil {
 		r := matchNode(wild, qtype)
 		r.Wildcard = true
 		r.ClosestEncloser = encloser.Name
@@ -141,14 +140,19 @@ func (z *Zone) noSuchName(qname string, qtype uint16, encloser *Node) Result {
 	return Result{Kind: NameError, ClosestEncloser: encloser.Name}
 }
 
-func (z *Zone) delegation(n *Node) Result {
-	return Result{Kind: Delegation, Node: n, Answer: n.RRsets[dns.TypeNS], ClosestEncloser: n.Name}
+// wildcardAt returns the wildcard node that is the source of synthesis
+// for a closest encloser ("*." prepended; "*." for the root), or nil. The
+// name is built on the stack: indexing a map with a converted byte slice
+// allocates nothing.
+func (z *Zone) wildcardAt(encloser string) *Node {
+	var buf [2 + 256]byte
+	name := append(buf[:0], "*."...)
+	if encloser != "." {
+		name = append(name, encloser...)
+	}
+	return z.nodes[string(name)]
 }
 
-// wildcardOf returns the source of synthesis for a closest encloser.
-func wildcardOf(encloser string) string {
-	if encloser == "." {
-		return "*."
-	}
-	return "*." + encloser
+func (z *Zone) delegation(n *Node) Result {
+	return Result{Kind: Delegation, Node: n, Answer: n.RRsets[dns.TypeNS], ClosestEncloser: n.Name}
 }

@@ -156,10 +156,11 @@ func (z *Zone) IsCut(n *Node) bool {
 // the apex), or nil when name is authoritative data of this zone.
 func (z *Zone) CutAbove(name string) *Node {
 	name = dnsname.Canonical(name)
-	labels := dns.SplitDomainName(name)
+	var buf [maxStackLabels]int
+	starts := labelStarts(name, buf[:0])
 	apexLabels := dnsname.Labels(z.Origin)
-	for i := len(labels) - apexLabels - 1; i >= 0; i-- {
-		n := z.nodes[dns.Fqdn(joinLabels(labels[i:]))]
+	for i := len(starts) - apexLabels - 1; i >= 0; i-- {
+		n := z.nodes[suffixFrom(name, starts[i])]
 		if n != nil && z.IsCut(n) {
 			return n
 		}
@@ -167,15 +168,35 @@ func (z *Zone) CutAbove(name string) *Node {
 	return nil
 }
 
-func joinLabels(labels []string) string {
-	s := ""
-	for i, l := range labels {
-		if i > 0 {
-			s += "."
-		}
-		s += l
+// maxStackLabels is how many label offsets labelStarts keeps on the
+// caller's stack: a name of 255 octets in wire form has at most 127
+// labels. Longer presentation names still work; their offsets go to the
+// heap.
+const maxStackLabels = 128
+
+// labelStarts appends to dst the offset of each label of name, a fully
+// qualified name, from the left, as dns.Split does; the root has none.
+// With dst backed by an array on the caller's stack it allocates nothing.
+func labelStarts(name string, dst []int) []int {
+	if name == "." {
+		return dst
 	}
-	return s
+	dst = append(dst, 0)
+	for off, end := dns.NextLabel(name, 0); !end; off, end = dns.NextLabel(name, off) {
+		dst = append(dst, off)
+	}
+	return dst
+}
+
+// suffixFrom returns the ancestor of name, a fully qualified name, that
+// starts at label offset off: the labels from there joined with dots,
+// made fully qualified, as dns.Fqdn(strings.Join(labels[i:], ".")) over
+// dns.SplitDomainName(name) would build it, but as a substring of name.
+func suffixFrom(name string, off int) string {
+	if body := name[off : len(name)-1]; dns.IsFqdn(body) {
+		return body // name ended in an empty label; Fqdn adds nothing
+	}
+	return name[off:]
 }
 
 // position formats a file position as "file:line", or "" when unknown.

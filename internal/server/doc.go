@@ -1,0 +1,74 @@
+// Package server is the listening side of plain DNS: it serves any dns.Handler over UDP
+// and TCP, on as many addresses as asked, and shuts down gracefully.
+//
+// # Usage
+//
+//	srv, err := server.New(server.Config{Handler: handler})
+//	if err != nil {
+//		return err
+//	}
+//	udpAddr, tcpAddr, err := srv.Listen("127.0.0.1:5353")
+//	if err != nil {
+//		return err
+//	}
+//	...
+//	err = srv.Shutdown(ctx) // stop reading, answer what is in flight, close
+//
+// Config's zero value works once Handler is set; limits default to ../shared/LIMITS.md
+// (see limits.go). Port 0 picks a free port; Listen picks one free for both UDP and TCP.
+//
+// # What a received message goes through
+//
+// Every message, over either transport, takes the same path (serve.go):
+//
+//  1. Shorter than the 12-byte header, or a response (QR=1): no reply. Answering
+//     responses would let two servers bounce packets at each other forever.
+//  2. Longer than the transport reads whole (UDP: 4096 bytes): FORMERR.
+//  3. Config.RawHandler, if set, may answer from the raw bytes (precompiled answers);
+//     the reply is sent as is.
+//  4. Otherwise the message is unpacked into a dns.Msg; if that fails the reply is FORMERR
+//     with the query's ID, opcode, RD bit and, when it parses, its question.
+//  5. Config.Handler gets the dns.Msg and a dns.ResponseWriter that also has
+//     Network() string ("udp" or "tcp"): handlers type-assert interface{ Network() string }
+//     to apply UDP size limits and set TC. The server never truncates.
+//
+// A handler that panics is logged with its stack and the query gets SERVFAIL (unless it
+// already had a reply); the server keeps serving. The server does not verify TSIG:
+// TsigStatus reports ErrTSIGNotVerified for a signed query.
+//
+// # UDP
+//
+// Each address gets Config.UDPSockets sockets (one per core by default) sharing its port
+// with SO_REUSEPORT, so the kernel spreads clients over them. A socket is read and
+// written in batches with recvmmsg and sendmmsg (golang.org/x/net/ipv4 and ipv6), and each
+// reply leaves from the socket its query came in on, to the query's source address. On a
+// host with several addresses, bind each one rather than the wildcard so replies leave from
+// the address the client asked.
+//
+// A socket is served by a leader/follower pool of goroutines (udp.go): one read token
+// circulates; the goroutine holding it reads a batch of up to 32 datagrams, hands the token
+// on, answers its batch inline with buffers it owns (no allocation per datagram on the
+// RawHandler path), and writes the replies in one batch. With fast handlers two goroutines
+// take turns; when handlers block, as a resolver's do while it waits on other servers, the
+// token passes to more goroutines (up to 128 per socket), so the socket is still read. A
+// query waits for the ones read in the same batch before it.
+//
+// # TCP
+//
+// TCP follows RFC 7766: 2-byte length framing, messages up to 65535 bytes, and pipelining
+// with out-of-order replies. One goroutine reads a connection; each query runs in its own
+// goroutine and replies are written whole under a mutex, in the order they are ready. At
+// most Config.MaxPipelined queries of a connection are in flight; further ones stay unread
+// until one finishes. A connection must deliver its first query within
+// Config.TCPFirstMessageTimeout and each next one within Config.TCPIdleTimeout; a reply
+// write that takes longer than 10 s closes it. Over Config.MaxTCPConns, a new connection
+// is accepted and closed at once, so its client fails fast instead of waiting in the
+// kernel's backlog.
+//
+// # Shutdown
+//
+// Shutdown stops reading: listeners close, UDP reads end (the sockets stay open for the
+// replies in flight) and TCP connections lose their read side, so idle ones close at once
+// and busy ones after their last reply. It waits for every goroutine the Server started,
+// then closes the sockets; if its context ends first it closes everything at once.
+package server
