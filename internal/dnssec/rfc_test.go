@@ -438,3 +438,27 @@ func reproduceEd448(t *testing.T, sig *dns.RRSIG, rrset []dns.RR, private string
 		t.Errorf("re-made Ed448 signature differs from the RFC's:\n got %s\nwant %s", got, sig.Signature)
 	}
 }
+
+// TestRFC5155Zone verifies the NSEC3 zone of RFC 5155 Appendix A (opt-out,
+// salt aabbccdd, 12 iterations, 512-bit RSASHA1-NSEC3-SHA1 keys). The RFC
+// prints some type bitmaps unsorted, which miekg/dns cannot pack: they are
+// sorted first.
+func TestRFC5155Zone(t *testing.T) {
+	allowSmallRSA(t)
+	data, err := os.ReadFile(vectors(t, "rfc5155-A-nsec3-zone.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := parseZone(t, "example.", string(data))
+	for _, r := range z.Records {
+		if n, ok := r.RR.(*dns.NSEC3); ok {
+			sortTypes(n.TypeBitMap)
+		}
+	}
+	if ps := Verify(z, time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)); len(ps) > 0 {
+		t.Fatalf("Verify found problems:%s", problemsText(ps))
+	}
+	if n := len(z.Apex().RRsets[dns.TypeNSEC3PARAM]); n != 1 {
+		t.Fatalf("%d NSEC3PARAM records", n)
+	}
+}

@@ -46,6 +46,9 @@ type SignConfig struct {
 	// Now returns the signing time. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of the expiration jitter. Default crypto/rand.
+	// ECDSA signatures always draw their nonces from the system's secure
+	// source (crypto/ecdsa ignores other readers since Go 1.26); RSA and
+	// EdDSA signatures need none.
 	Rand io.Reader
 	// Validity is the time from signing to the latest expiration.
 	// Default DefaultValidity; from MinValidity to MaxValidity.
@@ -245,13 +248,14 @@ func Sign(z *zone.Zone, cfg SignConfig) (*zone.Zone, error) {
 	} else {
 		chain = nsecChain(unsigned)
 	}
-	withChain := zone.New(z.Origin, append(base, chain...))
 	now := c.Now()
-	sigs, err := signZone(withChain, plan, c, now)
+	sigs, err := signZone(unsigned, chain, plan, c, now)
 	if err != nil {
 		return nil, err
 	}
-	return zone.New(z.Origin, append(withChain.Records, sigs...)), nil
+	all := make([]zone.Record, 0, len(base)+len(chain)+len(sigs))
+	all = append(append(append(all, base...), chain...), sigs...)
+	return zone.New(z.Origin, all), nil
 }
 
 // unsignedRecords returns copies of z's records without the DNSSEC
@@ -343,13 +347,25 @@ type signJob struct {
 	jitter time.Duration
 }
 
-// signZone makes the RRSIG records of z: for each authoritative RRset,
-// one per key that signs it. The signing runs on c.Workers goroutines;
-// the jitters are drawn from c.Rand beforehand, in canonical order, so a
-// deterministic Rand gives deterministic expirations.
-func signZone(z *zone.Zone, plan *keyPlan, c SignConfig, now time.Time) ([]zone.Record, error) {
+// signZone makes the RRSIG records of z and its denial chain: for each
+// authoritative RRset, one per key that signs it. Each chain record (NSEC,
+// NSEC3, NSEC3PARAM) is an RRset of its own. The signing runs on
+// c.Workers goroutines; the jitters are drawn from c.Rand beforehand, in
+// canonical order, so a deterministic Rand gives deterministic
+// expirations.
+func signZone(z *zone.Zone, chain []zone.Record, plan *keyPlan, c SignConfig, now time.Time) ([]zone.Record, error) {
 	kinds := classifyAll(z)
 	var jobs []signJob
+	addJobs := func(rrset []dns.RR, signers []*Key) error {
+		for _, k := range signers {
+			j, err := drawJitter(c.Rand, c.Jitter)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, signJob{rrset: rrset, key: k, jitter: j})
+		}
+		return nil
+	}
 	for _, name := range z.Names() {
 		n := z.Node(name)
 		for _, t := range signedTypes(n, kinds[name]) {
@@ -357,13 +373,14 @@ func signZone(z *zone.Zone, plan *keyPlan, c SignConfig, now time.Time) ([]zone.
 			if name == z.Origin && (t == dns.TypeDNSKEY || t == dns.TypeCDS || t == dns.TypeCDNSKEY) {
 				signers = plan.apex
 			}
-			for _, k := range signers {
-				j, err := drawJitter(c.Rand, c.Jitter)
-				if err != nil {
-					return nil, err
-				}
-				jobs = append(jobs, signJob{rrset: n.RRsets[t], key: k, jitter: j})
+			if err := addJobs(n.RRsets[t], signers); err != nil {
+				return nil, err
 			}
+		}
+	}
+	for _, r := range chain {
+		if err := addJobs([]dns.RR{r.RR}, plan.others); err != nil {
+			return nil, err
 		}
 	}
 	inception := now.Add(-c.InceptionOffset)

@@ -96,7 +96,10 @@ func (v *verifier) checkNSEC3PARAM() (*dns.NSEC3PARAM, bool) {
 		v.add(v.z.Origin, dns.TypeNSEC3PARAM, p, "flags %d, want 0 (RFC 5155 §4.1.2)", p.Flags)
 	}
 	if p.Iterations > MaxNSEC3Iterations {
-		v.add(v.z.Origin, dns.TypeNSEC3PARAM, p, "%d NSEC3 iterations: validators treat more than %d as insecure (RFC 9276)", p.Iterations, MaxNSEC3Iterations)
+		// Hashing every name that often is the work CVE-2023-50868
+		// abuses: the chain is not checked.
+		v.add(v.z.Origin, dns.TypeNSEC3PARAM, p, "%d NSEC3 iterations: validators treat more than %d as insecure (RFC 9276); the NSEC3 chain was not checked", p.Iterations, MaxNSEC3Iterations)
+		return nil, false
 	}
 	return p, true
 }
