@@ -11,7 +11,7 @@ import (
 )
 
 // fuzzOptions keep fuzzed zones small so that each input runs fast.
-var fuzzOptions = LoadOptions{MaxRecords: 2000, MaxGenerateSteps: 300}
+var fuzzOptions = LoadOptions{MaxRecords: 500, MaxGenerateSteps: 100}
 
 // FuzzParse feeds master-file text to Parse and Check. Properties:
 //   - neither panics, and every load error is a *LoadError or says "zone:";

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -411,5 +412,85 @@ func TestLoadErrorOrder(t *testing.T) {
 				t.Errorf("error\n\t%v\nwant\n\t%s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestPositionMapperRandomZones builds random zone texts in which each
+// record's first TXT string names the line the record starts on, mixing
+// comments (holding quotes and parentheses), blank lines, directives,
+// blank owners, quoted strings with escapes, semicolons and parentheses,
+// records spread over lines, and CRLF line ends. The mapper must put
+// every record on the line its text names.
+func TestPositionMapperRandomZones(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	for iter := range 300 {
+		var b strings.Builder
+		line := 1
+		nl := "\n"
+		if iter%5 == 0 {
+			nl = "\r\n"
+		}
+		emit := func(s string) { // s may hold "\n"
+			b.WriteString(strings.ReplaceAll(s, "\n", nl))
+			line += strings.Count(s, "\n")
+		}
+		emit("$TTL 60\n@ IN SOA ns1 hostmaster 1 2 3 4 5 ; line 2\n")
+		for range 5 + rng.IntN(20) {
+			switch rng.IntN(6) {
+			case 0:
+				emit(pick("\n", "; a comment with \"quote and ( paren\n", "   \n", "\t; ) stray\n"))
+			case 1:
+				emit(pick("$TTL 30\n", "$ORIGIN example.test.\n", "$TTL 1h ; comment (\n"))
+			default:
+				owner := pick("www", "a.b", "@", "x\\.y", "")
+				rec := owner + pick(" ", "\t") + pick("", "10 ", "IN ", "20 IN ", "IN 20 ") + "TXT "
+				if owner == "" {
+					rec = " " + rec
+				}
+				rec += `"L` + itoa(line) + `"`
+				for range rng.IntN(4) {
+					rec += pick(" ", "\t") + pick(`"a;b"`, `"q\"q"`, `"(p)"`, `"back\\"`, "plain", `"semi;colon (x"`, `""`)
+				}
+				if rng.IntN(3) == 0 {
+					rec += " ( " + pick(`"m1"`, "m2") + " ; inside (\n   " + pick(`"m3"`, `"m;4"`, "m5") + pick(" )", ")", " ) ; after")
+				}
+				emit(rec + pick("", " ; tail \"q", " ;") + "\n")
+			}
+		}
+		text := b.String()
+		z, err := Parse(strings.NewReader(text), "example.test.", "r.zone", LoadOptions{})
+		if err != nil {
+			t.Fatalf("zone %d: %v\n%s", iter, err, text)
+		}
+		for _, r := range z.Records {
+			txt, ok := r.RR.(*dns.TXT)
+			if !ok {
+				continue
+			}
+			if want := "L" + itoa(r.Line); txt.Txt[0] != want {
+				t.Fatalf("zone %d: record %q mapped to line %d\n%s", iter, r.RR, r.Line, text)
+			}
+		}
+	}
+}
+
+// TestLoadIncludeCount proves maxIncludeFiles: a flat list of includes,
+// each within the depth limit, still stops at the limit.
+func TestLoadIncludeCount(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"main.zone": soaNS + strings.Repeat("$INCLUDE empty.inc\n", maxIncludeFiles+1),
+		"empty.inc": "; nothing\n",
+	})
+	_, err := Load(filepath.Join(dir, "main.zone"), "example.test.", LoadOptions{})
+	var lim *LimitError
+	if !errors.As(err, &lim) || lim.Limit != "maxIncludeFiles" {
+		t.Fatalf("error %v, want the maxIncludeFiles limit", err)
+	}
+	if want := "main.zone:" + itoa(5+maxIncludeFiles) + ":"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want it at %s", err, want)
 	}
 }
