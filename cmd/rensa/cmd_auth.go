@@ -37,6 +37,11 @@ Every zone is loaded and checked first: a zone with errors stops the start
 with its file:line. SIGHUP reloads all zones at once; a zone that fails to
 reload keeps serving its old version, and the error is logged.
 
+With --key-dir DIR after a --zone, that zone is signed online with the keys
+in DIR (K<origin>+*.key and .private, as rensa keygen writes them): at load,
+at every reload, and again before its signatures come close to expiry.
+Missing, mismatched or unusable keys stop the start, naming the file.
+
 ORIGIN defaults to the owner of the file's SOA record. ADDR is IP:PORT
 (default 127.0.0.1:53); port 0 picks a free port. The bound addresses are
 printed to stderr ("rensa: listening on udp ..., tcp ...").
@@ -45,6 +50,8 @@ Examples:
   rensa auth --listen 127.0.0.1:5353 --zone example.test.zone
   rensa auth --listen 127.0.0.1:5353 --listen [::1]:5353 \
       --zone example.test.=db.example --zone db.other --nsid ns1
+  rensa keygen --zone example.test. --csk --dir keys
+  rensa auth --zone example.test.=db.example --key-dir keys
   kill -HUP <pid>    # reload the zones
 
 Flags:
@@ -53,6 +60,10 @@ Flags:
 // shutdownGrace bounds how long a stopping server waits for the queries
 // in flight.
 const shutdownGrace = 5 * time.Second
+
+// maxRefreshWait bounds the wait between two checks for zones to
+// re-sign, so that a wall clock that jumps is noticed within the hour.
+const maxRefreshWait = time.Hour
 
 // authOptions is what "rensa auth" was told.
 type authOptions struct {
@@ -66,10 +77,12 @@ type authOptions struct {
 	hup <-chan os.Signal
 }
 
-// zoneSource is a zone to load: its origin ("" for the SOA owner) and file.
+// zoneSource is a zone to load: its origin ("" for the SOA owner), file,
+// and the directory of the keys to sign it with ("" to serve it as is).
 type zoneSource struct {
 	origin string
 	file   string
+	keyDir string
 }
 
 func (o *authOptions) addFlags(fs *flag.FlagSet) {
@@ -83,6 +96,16 @@ func (o *authOptions) addFlags(fs *flag.FlagSet) {
 			o.zones = append(o.zones, src)
 		}
 		return err
+	})
+	fs.Func("key-dir", "sign the zone of the preceding --zone online with the keys in `DIR`", func(s string) error {
+		if len(o.zones) == 0 {
+			return errors.New("--key-dir must follow the --zone it is for")
+		}
+		if s == "" {
+			return errors.New("empty key directory")
+		}
+		o.zones[len(o.zones)-1].keyDir = s
+		return nil
 	})
 	fs.StringVar(&o.nsid, "nsid", "", "name server ID for EDNS NSID (RFC 5001): text, or hex after 0x")
 	fs.StringVar(&o.version, "version-string", "", "answer to version.bind CH TXT (default: refused)")
@@ -154,15 +177,19 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg := svc.auth
+	cfg.Logger = r.logger
+	if r.engine, err = auth.New(cfg); err != nil {
+		return err
+	}
+	if r.signer, err = auth.NewSigner(r.engine, auth.SignerConfig{Logger: r.logger}); err != nil {
+		return err
+	}
 	zones, err := r.loadAll(sources)
 	if err != nil {
 		return err
 	}
-	cfg := svc.auth
-	cfg.Zones, cfg.Logger = zones, r.logger
-	if r.engine, err = auth.New(cfg); err != nil {
-		return err
-	}
+	r.engine.SetZones(zones)
 	srv, err := server.New(server.Config{Handler: r.engine, Logger: r.logger})
 	if err != nil {
 		return err
@@ -186,6 +213,8 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 		defer signal.Stop(ch)
 		hup = ch
 	}
+	refresh := time.NewTimer(r.refresh())
+	defer refresh.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -193,8 +222,22 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 			return nil
 		case <-hup:
 			r.reload()
+		case <-refresh.C:
+			refresh.Reset(r.refresh())
 		}
 	}
+}
+
+// refresh re-signs the zones signed online whose time has come, and
+// returns how long to wait before the next check. Failures are logged by
+// the signer; the zones keep their current signatures until a retry
+// succeeds.
+func (r *authRunner) refresh() time.Duration {
+	next, _ := r.signer.Refresh()
+	if next.IsZero() {
+		return maxRefreshWait
+	}
+	return min(max(time.Until(next), time.Second), maxRefreshWait)
 }
 
 // authRunner is the state of a running authService. Only run's goroutine
@@ -203,6 +246,7 @@ type authRunner struct {
 	svc    authService
 	logger *slog.Logger
 	engine *auth.Server
+	signer *auth.Signer // signs the zones that have a key directory
 	// originOf remembers the origin each file was last loaded with, so a
 	// zone given without an origin that fails to reload can keep its old
 	// version.
@@ -232,14 +276,22 @@ func (r *authRunner) loadAll(sources []zoneSource) (*zone.Set, error) {
 	return set, nil
 }
 
-// load loads one zone and remembers its origin.
+// load loads one zone and remembers its origin. A zone with a key
+// directory is signed with its keys.
 func (r *authRunner) load(src zoneSource) (*zone.Zone, error) {
 	z, err := loadZone(src, r.logger)
 	if err != nil {
 		return nil, err
 	}
 	r.originOf[src.file] = z.Origin
-	return z, nil
+	if src.keyDir == "" {
+		return z, nil
+	}
+	keys, err := auth.LoadKeys(src.keyDir, z.Origin)
+	if err != nil {
+		return nil, err
+	}
+	return r.signer.Sign(auth.OnlineZone{Zone: z, Keys: keys})
 }
 
 // reload loads every zone again and swaps in the new set at once. A zone

@@ -19,9 +19,11 @@ var _ = register(command{
 
 const serveUsage = `usage: rensa serve --config FILE
 
-Run what the TOML configuration file describes, until interrupted. Today
-that is the authoritative server: its [[listen]] addresses, its [auth]
-settings and its [[auth.zone]] zones (paths relative to the file).
+Run what the TOML configuration file describes, until interrupted: the
+authoritative server (its [[listen]] addresses, its [auth] settings and its
+[[auth.zone]] zones, paths relative to the file) and, when its [resolver]
+section lists addresses, the recursive resolver (listen, root-hints, allow,
+cache-bytes; see "rensa resolver -h").
 
 SIGHUP reads the file again and reloads every zone: zones added or removed
 in the file are added or removed; a zone that fails to load keeps serving
@@ -38,6 +40,10 @@ Example configuration:
   [[auth.zone]]
   origin = "example.test."
   file = "example.test.zone"
+
+  [resolver]
+  listen = ["127.0.0.1:5300"]
+  allow = ["127.0.0.0/8", "192.168.0.0/16"]
 
 Examples:
   rensa serve --config /etc/rensa/rensa.toml
@@ -80,6 +86,11 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	stopResolver, err := startConfiguredResolver(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopResolver()
 	svc := authService{
 		listen: cfg.ListenAddresses(),
 		auth: auth.Config{
@@ -105,7 +116,7 @@ func configZones(path string) func() ([]zoneSource, error) {
 		}
 		out := make([]zoneSource, len(cfg.Auth.Zones))
 		for i, z := range cfg.Auth.Zones {
-			out[i] = zoneSource{origin: z.Origin, file: z.File}
+			out[i] = zoneSource{origin: z.Origin, file: z.File, keyDir: z.KeyDir}
 		}
 		return out, nil
 	}

@@ -18,6 +18,9 @@ type query struct {
 	tsig *dns.TSIG    // the query's TSIG record, if any
 	zone *zone.Zone   // the zone answering, once chosen
 	rep  reply
+	// proved are the nodes whose NSEC or NSEC3 records are in the
+	// authority section already, so that a chain of links adds each once.
+	proved []*zone.Node
 }
 
 // Answer builds the reply to r for a client on network, "udp" or "tcp"
@@ -36,6 +39,7 @@ func (s *Server) Answer(r *dns.Msg, network string) *dns.Msg {
 	q.rep.start(r)
 	switch q.classify() {
 	case reqQuery:
+		q.rep.do = q.edns.do
 		q.lookup()
 	case reqChaos:
 		q.chaos()

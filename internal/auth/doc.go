@@ -58,7 +58,55 @@
 // question and OPT and sets TC=1 so the client retries over TCP (RFC 9471).
 //
 // Every limit is a named constant in limits.go with the RFC or attack it
-// answers. Replies carry no RRSIGs yet: the reply type's add methods take
-// whole RRsets with their zone node, where signatures will be attached
-// when the client sets DO.
+// answers.
+//
+// # DNSSEC records [reply.go, dnssec.go, denial.go]
+//
+// Without the DO bit a reply carries no DNSSEC record the client did not
+// ask for (RFC 3225, RFC 4035 §3.2.1). With DO, and from a signed zone:
+//
+//   - Every RRset goes in with the RRSIGs the zone holds for it (node.Sigs):
+//     the reply's add methods take whole RRsets with their node. A
+//     wildcard's signatures are shown under the query name (the Labels
+//     field tells the validator), a negative SOA's take its capped TTL.
+//     Synthesised records (the CNAME of a DNAME) have none.
+//   - NXDOMAIN: with NSEC, the NSEC covering the name and the one covering
+//     the wildcard at its closest encloser (RFC 4035 §3.1.3.2); with NSEC3,
+//     the closest encloser proof (the NSEC3 matching the closest encloser,
+//     the one covering the next closer name) and the NSEC3 covering the
+//     wildcard (RFC 5155 §7.2.2).
+//   - NODATA: the NSEC or NSEC3 of the name, whose bitmap lacks the type
+//     and CNAME (RFC 4035 §3.1.3.1, RFC 5155 §7.2.3); at an empty
+//     non-terminal, the NSEC covering it. A DS query at a delegation that
+//     opt-out left out of the NSEC3 chain gets the closest provable
+//     encloser proof (§7.2.4).
+//   - Wildcard answers: the NSEC covering the query name, or the NSEC3
+//     covering the next closer name (RFC 4035 §3.1.3.3, RFC 5155 §7.2.6);
+//     wildcard NODATA adds the wildcard's own NSEC or NSEC3 (§3.1.3.4,
+//     §7.2.5).
+//   - Referrals: the signed DS RRset of the cut, or the proof that there is
+//     none: the cut's NSEC or NSEC3, or with opt-out the closest provable
+//     encloser proof whose next closer NSEC3 has the Opt-Out flag
+//     (RFC 4035 §3.1.4, RFC 5155 §7.2.7). Glue is never signed.
+//
+// Each NSEC or NSEC3 record goes in once per reply, even across CNAME
+// links. A zone is NSEC3-signed when its apex has an NSEC3PARAM record,
+// NSEC-signed when the apex has an NSEC record. Matching and covering
+// records are found in a denialIndex (sorted owners, or NSEC3 hashes),
+// built on first use per zone snapshot and dropped with the zone set.
+// A signed reply too big for UDP is truncated (TC=1) like any other and
+// goes whole over TCP.
+//
+// With Config.FullResponses, positive answers also carry the apex NS
+// RRset and the addresses of NS, MX and SRV targets [additional.go], as in
+// the examples of RFC 4035 and RFC 5155 Appendix B, which the tests
+// reproduce.
+//
+// # Online signing [signer.go]
+//
+// A Signer signs zones with keys (LoadKeys reads BIND key files) and keeps
+// them fresh: Refresh re-signs a zone halfway between its signing and its
+// earliest signature expiration and swaps the set with SetZones, so no
+// expired signature is ever served and the fast path's precompiled
+// replies go with the old set.
 package auth

@@ -28,6 +28,8 @@ type fastShard struct {
 // query with the key's name in lowercase, packed, with ID 0 and RD and CD
 // clear. Entries are never changed once cached.
 type fastEntry struct {
+	// wire is the reply; nil when queries with this key must always go
+	// to the engine (see compile).
 	wire []byte
 	// fit is the smallest UDP size limit the reply fits in by the
 	// engine's own test (reply.finish, fits): whole, with all its glue.
@@ -81,11 +83,11 @@ func (c *fastCache) size() (entries, bytes int) {
 	return entries, bytes
 }
 
-// suits reports whether the entry answers the query p: the reply fits
-// the client's size limit, and the name is in lowercase or the reply
-// follows any case.
+// suits reports whether the entry answers the query p: it has a reply,
+// the reply fits the client's size limit, and the name is in lowercase or
+// the reply follows any case.
 func (e *fastEntry) suits(p *fastQuery) bool {
-	return e.fit <= p.limit && (!p.upper || e.caseFree)
+	return e.wire != nil && e.fit <= p.limit && (!p.upper || e.caseFree)
 }
 
 // reply builds the reply to query in out: the precompiled octets, then

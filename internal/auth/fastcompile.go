@@ -10,10 +10,12 @@ import (
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
-// compile builds the cache entry for the query p was parsed from, or
-// returns nil when its reply must not be cached: the query does not
-// unpack, the reply does not pack or is truncated even over TCP, or the
-// zones changed meanwhile.
+// compile builds the cache entry for the query p was parsed from. It
+// returns nil only when the zones changed meanwhile, and an entry without
+// a reply (which suits no query) when the reply must always come from the
+// engine: the query does not unpack, or its reply does not pack or is
+// truncated even over TCP. Caching that verdict keeps a repeated query of
+// that kind from being compiled again and again.
 //
 // The reply is Answer's over TCP, so that it is whole: a UDP client whose
 // limit it fits (fastEntry.fit) gets the very same message from Answer,
@@ -21,12 +23,18 @@ import (
 // built for the name in lowercase, with ID 0 and RD and CD clear, which
 // reply then patches.
 func (f *FastPath) compile(set *zone.Set, query []byte, p *fastQuery) *fastEntry {
-	m, wire := f.answerWire(set, normalized(query, p, false), p)
-	if m == nil {
+	m, wire := f.answerWire(normalized(query, p, false), p)
+	if f.s.zones.Load() != set {
 		return nil
 	}
+	if m == nil {
+		return &fastEntry{}
+	}
 	e := &fastEntry{wire: wire, fit: fitSize(m)}
-	e.caseFree = f.caseFree(set, query, p, m, wire)
+	e.caseFree = f.caseFree(query, p, m, wire)
+	if f.s.zones.Load() != set {
+		return nil
+	}
 	return e
 }
 
@@ -51,13 +59,13 @@ func normalized(query []byte, p *fastQuery, upper bool) []byte {
 
 // answerWire runs the engine over TCP for query, which has p's shape, and
 // returns the reply and its wire form, or nil when it must not be cached.
-func (f *FastPath) answerWire(set *zone.Set, query []byte, p *fastQuery) (*dns.Msg, []byte) {
+func (f *FastPath) answerWire(query []byte, p *fastQuery) (*dns.Msg, []byte) {
 	req := new(dns.Msg)
 	if req.Unpack(query) != nil {
 		return nil, nil
 	}
 	m := f.s.Answer(req, "tcp")
-	if m == nil || m.Truncated || f.s.zones.Load() != set {
+	if m == nil || m.Truncated {
 		return nil, nil
 	}
 	wire, err := m.Pack()
@@ -102,14 +110,14 @@ func fitSize(m *dns.Msg) int {
 // with an SOA, referrals, CNAME chains and DNAME synthesis in the same
 // top-level domain do not, and are served from the cache to lowercase
 // queries only.
-func (f *FastPath) caseFree(set *zone.Set, query []byte, p *fastQuery, m *dns.Msg, wire []byte) bool {
+func (f *FastPath) caseFree(query []byte, p *fastQuery, m *dns.Msg, wire []byte) bool {
 	if !p.upperable(query) {
 		return true // no letters: every case is the same name
 	}
 	if !namesApart(m) {
 		return false
 	}
-	_, upper := f.answerWire(set, normalized(query, p, true), p)
+	_, upper := f.answerWire(normalized(query, p, true), p)
 	return len(upper) == len(wire) &&
 		bytes.Equal(upper[:headerLen], wire[:headerLen]) &&
 		bytes.Equal(upper[p.nameEnd:], wire[p.nameEnd:])

@@ -22,6 +22,10 @@ func (q *query) lookup() {
 	// class (RFC 1034 §4.3.2 step 3a); it covers IN only.
 	q.rep.msg.Authoritative = q.q.Qclass == dns.ClassINET
 	q.resolve()
+	if q.s.fullResponses {
+		q.addAuthorityNS()
+		q.addAdditional()
+	}
 }
 
 // pickZone returns the zone to answer from: the closest enclosing zone,
@@ -65,8 +69,10 @@ func (q *query) answerLink(sname string, res zone.Result, link int) (next string
 	switch res.Kind {
 	case zone.Success:
 		q.positive(sname, res)
+		q.prove(sname, res)
 	case zone.CNAME:
 		q.rep.addAnswer(rrset{node: res.Node, rrs: withOwner(res.Answer, sname)})
+		q.prove(sname, res)
 		if c, ok := res.Answer[0].(*dns.CNAME); ok {
 			return c.Target, true
 		}
@@ -76,8 +82,10 @@ func (q *query) answerLink(sname string, res zone.Result, link int) (next string
 		q.referral(sname, res, link)
 	case zone.NoData:
 		q.negative(sname, dns.RcodeSuccess)
+		q.prove(sname, res)
 	case zone.NameError:
 		q.negative(sname, dns.RcodeNameError)
+		q.prove(sname, res)
 	}
 	return "", false
 }
@@ -125,7 +133,18 @@ func (q *query) referral(sname string, res zone.Result, link int) {
 	if link == 0 {
 		q.rep.msg.Authoritative = false
 	}
-	q.rep.addAuthority(rrset{node: res.Node, rrs: withOwner(res.Answer, asAsked(sname, res.Node.Name))})
+	owner := asAsked(sname, res.Node.Name)
+	q.rep.addAuthority(rrset{node: res.Node, rrs: withOwner(res.Answer, owner)})
+	if q.rep.do {
+		// The DS RRset, signed, links the child into the chain of trust;
+		// without one, the proof that there is none makes the child
+		// provably insecure (RFC 4035 §3.1.4).
+		if ds := res.Node.RRsets[dns.TypeDS]; len(ds) > 0 {
+			q.rep.addAuthority(rrset{node: res.Node, rrs: withOwner(ds, owner)})
+		} else {
+			q.proveNoDS(res.Node)
+		}
+	}
 	q.addGlue(res.Node, res.Answer)
 }
 

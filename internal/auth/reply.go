@@ -7,10 +7,10 @@ import (
 )
 
 // rrset is records to put in one section, with the zone node they come
-// from. When DNSSEC signing arrives, the add methods of reply take the
-// covering RRSIGs from node.Sigs when the client set DO; synthesised
-// records (the CNAME of a DNAME, CHAOS TXT) have no node and no signature.
-// rrs may hold several types (an ANY answer over TCP).
+// from. When the client set DO, the add methods of reply put the covering
+// RRSIGs from node.Sigs right after the records (RFC 4035 §3.1.1);
+// synthesised records (the CNAME of a DNAME, CHAOS TXT) have no node and
+// no signature. rrs may hold several types (an ANY answer over TCP).
 type rrset struct {
 	node *zone.Node
 	rrs  []dns.RR
@@ -34,6 +34,7 @@ type reply struct {
 	glue []glue
 	opt  *dns.OPT  // nil when the query had no (valid) OPT record
 	tsig *dns.TSIG // nil unless the query was signed
+	do   bool      // the client set DO: RRSIGs go with the records
 }
 
 // start begins the reply to req: same ID, opcode, RD and CD, and the
@@ -52,14 +53,44 @@ func (r *reply) start(req *dns.Msg) {
 	r.msg = m
 }
 
-// addAnswer appends set to the answer section.
+// addAnswer appends set, and its signatures when DO is set, to the
+// answer section.
 func (r *reply) addAnswer(set rrset) {
-	r.msg.Answer = append(r.msg.Answer, set.rrs...)
+	r.msg.Answer = r.appendSet(r.msg.Answer, set)
 }
 
-// addAuthority appends set to the authority section.
+// addAuthority appends set, and its signatures when DO is set, to the
+// authority section.
 func (r *reply) addAuthority(set rrset) {
-	r.msg.Ns = append(r.msg.Ns, set.rrs...)
+	r.msg.Ns = r.appendSet(r.msg.Ns, set)
+}
+
+// appendSet appends set.rrs to dst and, when the client set DO, the RRSIGs
+// of set.node that cover each type in set.rrs. Each signature takes the
+// owner and TTL of the records it covers as they go out: a wildcard's
+// signature is shown under the query name (its Labels field tells the
+// validator, RFC 4035 §5.3.4), and a negative answer's SOA and its RRSIG
+// share the capped TTL (RFC 2308 §3). Zone records are copied only when
+// they change.
+func (r *reply) appendSet(dst []dns.RR, set rrset) []dns.RR {
+	dst = append(dst, set.rrs...)
+	if !r.do || set.node == nil || len(set.node.Sigs) == 0 {
+		return dst
+	}
+	for i, rr := range set.rrs {
+		h := rr.Header()
+		if i > 0 && set.rrs[i-1].Header().Rrtype == h.Rrtype {
+			continue // one RRset, one set of signatures
+		}
+		for _, sig := range set.node.Sigs[h.Rrtype] {
+			if sig.Header().Name != h.Name || sig.Header().Ttl != h.Ttl {
+				sig = dns.Copy(sig)
+				sig.Header().Name, sig.Header().Ttl = h.Name, h.Ttl
+			}
+			dst = append(dst, sig)
+		}
+	}
+	return dst
 }
 
 // addGlue records an address RRset for the additional section of a
@@ -100,7 +131,7 @@ func (r *reply) assemble(keep int) {
 			}
 			keep--
 		}
-		extra = append(extra, g.set.rrs...)
+		extra = r.appendSet(extra, g.set)
 	}
 	if r.opt != nil {
 		extra = append(extra, r.opt)

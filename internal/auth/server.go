@@ -37,6 +37,15 @@ type Config struct {
 	// ID is the TXT answer to CHAOS queries for id.server and
 	// hostname.bind. Empty means those queries are REFUSED.
 	ID string
+	// FullResponses adds to positive answers what RFC 1034 §4.3.2 and
+	// the examples of RFC 4035 Appendix B show but no resolver needs: the
+	// zone's apex NS RRset in the authority section, and the addresses
+	// (A, AAAA) the zone holds for the names in NS, MX and SRV records of
+	// the answer and authority sections in the additional section, each
+	// with its signatures when the client set DO. Default false: minimal
+	// responses, as NSD, Knot DNS and Unbound's minimal-responses give,
+	// which are smaller and so fit UDP and amplify less.
+	FullResponses bool
 	// Logger receives write errors at debug level. Nil means no logging.
 	Logger *slog.Logger
 }
@@ -44,18 +53,21 @@ type Config struct {
 // Server is the authoritative engine: a dns.Handler answering from the
 // zones of a zone.Set. It is safe for concurrent use.
 type Server struct {
-	zones   atomic.Pointer[zone.Set]
-	maxUDP  int
-	nsid    string // hex, as dns.EDNS0_NSID wants it; "" for none
-	version string
-	id      string
-	log     *slog.Logger
+	zones         atomic.Pointer[zone.Set]
+	denials       atomic.Pointer[denialCache] // NSEC/NSEC3 indexes of the zones being served
+	maxUDP        int
+	fullResponses bool
+	nsid          string // hex, as dns.EDNS0_NSID wants it; "" for none
+	version       string
+	id            string
+	log           *slog.Logger
 }
 
 // New returns a Server for cfg, with defaults filled in, or an error
 // wrapping ErrConfig when cfg is invalid.
 func New(cfg Config) (*Server, error) {
-	s := &Server{maxUDP: cfg.MaxUDPSize, version: escapeTXT(cfg.Version), id: escapeTXT(cfg.ID), log: cfg.Logger}
+	s := &Server{maxUDP: cfg.MaxUDPSize, version: escapeTXT(cfg.Version), id: escapeTXT(cfg.ID), log: cfg.Logger,
+		fullResponses: cfg.FullResponses}
 	if s.maxUDP == 0 {
 		s.maxUDP = defaultMaxUDPSize
 	}

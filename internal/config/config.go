@@ -32,6 +32,9 @@ type Config struct {
 
 	// Auth configures the authoritative server.
 	Auth Auth `toml:"auth"`
+
+	// Resolver configures the recursive resolver (resolver.go).
+	Resolver Resolver `toml:"resolver"`
 }
 
 // Listen is one [[listen]] entry.
@@ -75,6 +78,14 @@ type Zone struct {
 	// relative path against the configuration file's directory.
 	// Required.
 	File string `toml:"file"`
+
+	// KeyDir is a directory of BIND key files (K<origin>+*.key and
+	// .private, as rensa keygen writes them). When set, the server signs
+	// the zone with those keys when it loads it (NSEC) and re-signs it
+	// before its signatures come close to expiry. Load resolves a
+	// relative path against the configuration file's directory. Default:
+	// empty, the zone is served as the file has it (signed or not).
+	KeyDir string `toml:"key-dir"`
 }
 
 // Error is a problem found in a configuration file. Key is the TOML key
@@ -204,6 +215,9 @@ func (c *Config) resolvePaths() {
 	for i := range c.Auth.Zones {
 		if f := c.Auth.Zones[i].File; !filepath.IsAbs(f) {
 			c.Auth.Zones[i].File = filepath.Join(dir, f)
+		}
+		if d := c.Auth.Zones[i].KeyDir; d != "" && !filepath.IsAbs(d) {
+			c.Auth.Zones[i].KeyDir = filepath.Join(dir, d)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in section", "[auth]\nnsid = \"x\"\nnsdi = \"y\"\n", []string{"c.toml:3: unknown key auth.nsdi"}},
 		{"dotted unknown key", "auth.nsdi = \"y\"\n", []string{"c.toml:1: unknown key auth.nsdi"}},
 		{"unknown key in zone", "[[auth.zone]]\nfile = \"z\"\nfiel = \"z\"\n", []string{"c.toml:3: unknown key auth.zone.fiel"}},
-		{"unknown table reported once", "[resolver]\na = 1\nb = 2\n", []string{"c.toml:1: unknown key resolver"}},
+		{"unknown table reported once", "[recursor]\na = 1\nb = 2\n", []string{"c.toml:1: unknown key recursor"}},
 		{"syntax error", "[auth]\nnsid = = 1\n", []string{"c.toml:2:"}},
 		{"wrong type", "[auth]\nmax-udp-size = \"big\"\n", []string{"c.toml:2:", "max-udp-size"}},
 		{"bad listen address", "[[listen]]\naddress = \"localhost\"\n", []string{"c.toml: listen[0].address:", "not an IP address and port"}},

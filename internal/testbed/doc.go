@@ -38,4 +38,20 @@
 // To run a resolver against it, give the resolver tb.RootHints() (or
 // the file [Testbed.WriteRootHints] writes) and tb.Dial as its dial
 // function.
+//
+// # Signed testbeds
+//
+// With Config.Signed every zone gets a KSK and a ZSK (ECDSAP256SHA256,
+// from Config.Rand), its parent carries its DS, and each zone is signed
+// at Config.Now with NSEC, or NSEC3 when its ZoneSpec says so; a spec
+// marked Unsigned stays unsigned (an insecure delegation), and a DS the
+// parent's text already has is kept (a chain broken on purpose). A
+// validating resolver given [Testbed.TrustAnchor] (or the file
+// [Testbed.WriteTrustAnchor] writes beside the root hints) validates
+// every answer:
+//
+//	tb, err := testbed.Start(ctx, testbed.Config{Signed: true})
+//	...
+//	err = tb.WriteRootHints(dir + "/root.hints")
+//	err = tb.WriteTrustAnchor(dir + "/root.key")
 package testbed

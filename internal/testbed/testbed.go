@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -48,6 +49,20 @@ type Config struct {
 
 	// Logger receives the servers' logs. Default: discarded.
 	Logger *slog.Logger
+
+	// Signed signs every zone (but those whose spec says Unsigned) with
+	// a KSK and a ZSK made at start (ECDSAP256SHA256), puts each child's
+	// DS in its parent, and makes the root's trust anchor
+	// (Testbed.TrustAnchor). Default false: no zone is signed.
+	Signed bool
+
+	// Now is the signing time of a signed testbed; signatures are valid
+	// from an hour before it for 14 days. Default time.Now.
+	Now func() time.Time
+
+	// Rand is the source of a signed testbed's keys and signature
+	// jitter. Default crypto/rand.
+	Rand io.Reader
 }
 
 // ZoneSpec is one zone on one name server. Serving a zone from two servers
@@ -65,6 +80,13 @@ type ZoneSpec struct {
 	Server string
 	// File names Text in error messages. Default: "<Origin> zone".
 	File string
+	// NSEC3 makes a signed testbed deny existence in this zone with
+	// NSEC3 (RFC 9276 parameters: no extra iterations, no salt) instead
+	// of NSEC. Default false.
+	NSEC3 bool
+	// Unsigned leaves this zone unsigned in a signed testbed, so its
+	// parent proves it insecure (no DS). Default false.
+	Unsigned bool
 }
 
 // ServerInfo describes one running name server of a testbed.
@@ -84,6 +106,7 @@ type Testbed struct {
 	servers []*nameServer      // in address order
 	ports   map[netip.Addr]int // server address -> listening port
 	hints   string             // root hints text, "" without a root zone
+	anchor  string             // root trust anchor, "" unless signed
 	logger  *slog.Logger
 	closeFn func() error // closes every server once
 }
@@ -115,6 +138,11 @@ func Start(ctx context.Context, cfg Config) (*Testbed, error) {
 		return nil, err
 	}
 	tb := &Testbed{servers: servers, logger: cfg.Logger}
+	if cfg.Signed {
+		if err := tb.sign(cfg, cfg.Zones); err != nil {
+			return nil, err
+		}
+	}
 	tb.hints = rootHints(servers)
 	if err := tb.listen(ctx, cfg.Port); err != nil {
 		return nil, err

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+)
+
+// Resolver is the [resolver] section: the recursive resolver. It runs
+// only when Listen lists at least one address, which must differ from the
+// [[listen]] addresses of the authoritative server.
+//
+//	[resolver]
+//	listen = ["127.0.0.1:5300"]
+//	root-hints = "root.hints"        # default: the IANA root servers
+//	allow = ["127.0.0.0/8", "10.0.0.0/8"]
+//	cache-bytes = 67108864
+//
+// Addresses and prefixes are checked as the file is decoded, so an error
+// names the line.
+type Resolver struct {
+	// Listen lists the addresses (IP:port) to answer recursive queries
+	// on, over UDP and TCP. Default: none, the resolver does not run.
+	Listen []AddrPort `toml:"listen"`
+
+	// RootHints is a root hints file in the format of IANA's named.root,
+	// relative to the configuration file's directory (see
+	// RootHintsPath). Default: empty, the built-in IANA root servers.
+	RootHints string `toml:"root-hints"`
+
+	// Allow lists the client prefixes that get answers; everyone else
+	// gets REFUSED. Default: loopback and the private ranges (RFC 1918,
+	// RFC 4193, link-local): never an open resolver by accident.
+	Allow []Prefix `toml:"allow"`
+
+	// CacheBytes bounds the cache in bytes. Default: 0, the resolver's
+	// default (64 MiB).
+	CacheBytes int `toml:"cache-bytes"`
+}
+
+// RootHintsPath returns RootHints resolved against the directory of the
+// configuration file cfgFile, or "" when no hints file is set.
+func (r Resolver) RootHintsPath(cfgFile string) string {
+	if r.RootHints == "" || filepath.IsAbs(r.RootHints) {
+		return r.RootHints
+	}
+	return filepath.Join(filepath.Dir(cfgFile), r.RootHints)
+}
+
+// AddrPort is an IP address and port written as text ("127.0.0.1:53",
+// "[::1]:53"), checked when decoded.
+type AddrPort struct{ netip.AddrPort }
+
+// UnmarshalText parses an IP:port.
+func (a *AddrPort) UnmarshalText(b []byte) error {
+	ap, err := netip.ParseAddrPort(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not an IP address and port (like 127.0.0.1:53 or [::1]:53)", b)
+	}
+	a.AddrPort = ap
+	return nil
+}
+
+// Prefix is an IP prefix written in CIDR notation ("10.0.0.0/8"); a bare
+// address means that one address. It is checked when decoded.
+type Prefix struct{ netip.Prefix }
+
+// UnmarshalText parses a CIDR prefix or a single address.
+func (p *Prefix) UnmarshalText(b []byte) error {
+	if pf, err := netip.ParsePrefix(string(b)); err == nil {
+		p.Prefix = pf.Masked()
+		return nil
+	}
+	if a, err := netip.ParseAddr(string(b)); err == nil {
+		p.Prefix = netip.PrefixFrom(a, a.BitLen())
+		return nil
+	}
+	return fmt.Errorf("%q is not an IP prefix (like 10.0.0.0/8 or fd00::/8)", b)
+}

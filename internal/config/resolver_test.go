@@ -1,0 +1,40 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseResolver(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte(`
+[resolver]
+listen = ["127.0.0.1:5300", "[::1]:5300"]
+root-hints = "root.hints"
+allow = ["192.0.2.0/24", "2001:db8::1"]
+cache-bytes = 1048576
+`), "/etc/rensa/rensa.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Resolver
+	if len(r.Listen) != 2 || r.Listen[1].String() != "[::1]:5300" || r.CacheBytes != 1<<20 {
+		t.Errorf("resolver = %+v", r)
+	}
+	if len(r.Allow) != 2 || r.Allow[0].String() != "192.0.2.0/24" || r.Allow[1].String() != "2001:db8::1/128" {
+		t.Errorf("allow = %v", r.Allow)
+	}
+	if got := r.RootHintsPath(cfg.File); got != "/etc/rensa/root.hints" {
+		t.Errorf("RootHintsPath = %q", got)
+	}
+	for text, want := range map[string]string{
+		"[resolver]\nlisten = [\"localhost:53\"]\n": "c.toml:2",
+		"[resolver]\nallow = [\"10.0.0.0/33\"]\n":   "not an IP prefix",
+		"[resolver]\nallow-all = true\n":            "unknown key resolver.allow-all",
+	} {
+		_, err := Parse([]byte(text), "c.toml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want %q", text, err, want)
+		}
+	}
+}
