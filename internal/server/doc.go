@@ -45,13 +45,15 @@
 // host with several addresses, bind each one rather than the wildcard so replies leave from
 // the address the client asked.
 //
-// A socket is served by a leader/follower pool of goroutines (udp.go): one read token
-// circulates; the goroutine holding it reads a batch of up to 32 datagrams, hands the token
-// on, answers its batch inline with buffers it owns (no allocation per datagram on the
-// RawHandler path), and writes the replies in one batch. With fast handlers two goroutines
-// take turns; when handlers block, as a resolver's do while it waits on other servers, the
-// token passes to more goroutines (up to 128 per socket), so the socket is still read. A
-// query waits for the ones read in the same batch before it.
+// One goroutine reads each socket, a batch of up to 32 datagrams at a time, and does
+// inline what cannot block: dropping, FORMERR for an oversized query, and RawHandler
+// (precompiled answers), with buffers it owns: that path allocates nothing per query but
+// the source address golang.org/x/net reports. Those replies go out in one batch. Every other query is copied to a worker goroutine
+// that unpacks it and runs Handler, so a handler that blocks, as a resolver's does while
+// it waits on other servers, holds up no other query. Workers are started as needed, up to
+// 1000 per socket, and then reused; at the cap the socket waits. A worker whose reply finds
+// no write under way becomes the writer: it yields once, so that the replies computed
+// meanwhile join its batch, and writes them all with one sendmmsg.
 //
 // # TCP
 //

@@ -44,9 +44,10 @@ const (
 	// costs less than it did to send (no amplification).
 	udpQueryMax = 4096
 
-	// udpMaxInFlight caps the queries of one UDP socket in Handler at once. While handlers
-	// block (a resolver waiting on upstream servers) each holds a goroutine and buffers; at
-	// the cap the socket is not read until one finishes, and the kernel drops what does not
-	// fit its buffer, so a flood of slow queries cannot exhaust memory.
+	// udpMaxInFlight caps the queries of one UDP socket in Handler at once: its worker
+	// goroutines. While handlers block (a resolver waiting on upstream servers) each holds a
+	// worker and its buffers; at the cap the socket is not read until one finishes, and the
+	// kernel drops what does not fit its buffer, so a flood of slow queries cannot exhaust
+	// memory.
 	udpMaxInFlight = 1000
 )

@@ -110,8 +110,9 @@ type Server struct {
 
 	// closing is closed when Shutdown begins; from then on nothing new is read or accepted.
 	closing chan struct{}
-	// wg counts every goroutine the Server starts directly: UDP workers, accept loops and
-	// TCP connections (which in turn wait for their own query goroutines).
+	// wg counts every goroutine the Server starts directly: UDP readers, accept loops and
+	// TCP connections. Each UDP reader and TCP connection in turn waits for the goroutines
+	// it starts (workers, query goroutines) before it ends.
 	wg sync.WaitGroup
 
 	mu        sync.Mutex // guards udp, listeners, conns, and closing's closure
@@ -201,7 +202,7 @@ func (s *Server) closeAll() {
 	}
 }
 
-// startUDP registers socks so that Shutdown stops them and starts their workers, or
+// startUDP registers socks so that Shutdown stops them and starts their readers, or
 // reports ErrClosed. Starting under mu orders every wg.Add before Shutdown's Wait.
 func (s *Server) startUDP(socks []*udpSocket) error {
 	s.mu.Lock()
@@ -247,4 +248,28 @@ func (s *Server) removeConn(c *tcpConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
+}
+
+// Pauses after a failed read or accept (out of file descriptors, say), doubling from the
+// first to the last, so that a persistent failure does not spin.
+const (
+	failurePauseFirst = 5 * time.Millisecond
+	failurePauseLast  = time.Second
+)
+
+// nextPause returns the pause to take after a failure that followed a pause of prev.
+func nextPause(prev time.Duration) time.Duration {
+	return min(max(2*prev, failurePauseFirst), failurePauseLast)
+}
+
+// wait pauses for d, and reports false if Shutdown began meanwhile.
+func (s *Server) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closing:
+		return false
+	}
 }

@@ -12,13 +12,6 @@ import (
 	"time"
 )
 
-// Pauses after a failed Accept (out of file descriptors, say), doubling from the first to
-// the last, so that a persistent failure does not spin.
-const (
-	acceptPauseFirst = 5 * time.Millisecond
-	acceptPauseLast  = time.Second
-)
-
 // tcpReadBuffer is the size of each connection's read buffer: pipelined queries arrive
 // several per read.
 const tcpReadBuffer = 4096
@@ -36,23 +29,11 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		if s.stopping() || errors.Is(err, net.ErrClosed) {
 			return
 		}
-		pause = min(max(2*pause, acceptPauseFirst), acceptPauseLast)
+		pause = nextPause(pause)
 		s.log.Warn("tcp accept failed", "local", ln.Addr(), "err", err, "retry_in", pause)
 		if !s.wait(pause) {
 			return
 		}
-	}
-}
-
-// wait pauses for d, and reports false if Shutdown began meanwhile.
-func (s *Server) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.closing:
-		return false
 	}
 }
 

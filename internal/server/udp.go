@@ -5,6 +5,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -31,20 +32,21 @@ type batchConn interface {
 
 // udpSocket serves one UDP socket. One goroutine reads it in batches and does inline
 // whatever cannot block (answerFast: drops, FORMERR for oversized queries, RawHandler),
-// writing those replies in one batch. Every other query gets its own goroutine for
-// Handler, so a handler that blocks (a resolver waiting on other servers) holds up no
-// other query. Their replies are written in batches too: see queueReply.
+// writing those replies in one batch. Every other query goes to a pool of worker
+// goroutines for Handler, so a handler that blocks (a resolver waiting on other servers)
+// holds up no other query. Their replies are written in batches too: see queueReply.
 type udpSocket struct {
 	srv     *Server
 	conn    *net.UDPConn
 	batch   batchConn
-	slots   chan struct{}  // holds one token per query in a handler goroutine
-	queries sync.WaitGroup // the handler goroutines
-	pool    sync.Pool      // of *udpQuery, reused across handler goroutines
+	work    chan *udpQuery // unbuffered: a send succeeds when a worker is free
+	workers int            // workers started; used only by the reader
+	queries sync.WaitGroup // the workers
+	pool    sync.Pool      // of *udpQuery
 
 	wmu      sync.Mutex     // guards pending and flushing
-	pending  []*udpQuery    // handler replies waiting to be written
-	flushing bool           // a goroutine is writing pending; it owns spare and msgs
+	pending  []*udpQuery    // replies waiting to be written
+	flushing bool           // a worker is writing pending; it owns spare and msgs
 	spare    []*udpQuery    // the flusher's batch
 	msgs     []ipv4.Message // the flusher's WriteBatch argument
 }
@@ -54,7 +56,7 @@ func newUDPSocket(srv *Server, conn *net.UDPConn) *udpSocket {
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
 		batch = ipv4.NewPacketConn(conn)
 	}
-	u := &udpSocket{srv: srv, conn: conn, batch: batch, slots: make(chan struct{}, udpMaxInFlight)}
+	u := &udpSocket{srv: srv, conn: conn, batch: batch, work: make(chan *udpQuery)}
 	local := conn.LocalAddr()
 	u.pool.New = func() any {
 		q := new(udpQuery)
@@ -67,44 +69,61 @@ func newUDPSocket(srv *Server, conn *net.UDPConn) *udpSocket {
 // start launches the socket's reader.
 func (u *udpSocket) start() { u.srv.wg.Go(u.read) }
 
-// read reads and answers batches until Shutdown, then waits for the handler goroutines.
+// read reads and answers batches until Shutdown, then waits for the workers.
 func (u *udpSocket) read() {
 	defer u.queries.Wait()
+	defer close(u.work)
 	b := newUDPBatch(u)
+	var pause time.Duration
 	for {
 		n, err := u.batch.ReadBatch(b.in, 0)
-		if err != nil {
-			if u.srv.stopping() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			u.srv.log.Warn("udp read failed", "local", u.conn.LocalAddr(), "err", err)
+		if err == nil {
+			pause = 0
+			b.serve(n)
 			continue
 		}
-		b.serve(n)
+		if u.srv.stopping() || errors.Is(err, net.ErrClosed) {
+			return
+		}
+		pause = nextPause(pause)
+		u.srv.log.Warn("udp read failed", "local", u.conn.LocalAddr(), "err", err, "retry_in", pause)
+		if !u.srv.wait(pause) {
+			return
+		}
 	}
 }
 
-// dispatch copies msg and runs Handler on it in a goroutine of its own, waiting first
-// while udpMaxInFlight are running.
+// dispatch copies msg for a worker to run Handler on. It starts a worker if none is free
+// and fewer than udpMaxInFlight exist; at the cap it waits for one to finish.
 func (u *udpSocket) dispatch(msg []byte, remote net.Addr) {
 	q := u.pool.Get().(*udpQuery)
 	q.start(remote)
 	q.msg = append(q.msg[:0], msg...)
-	u.slots <- struct{}{}
-	u.queries.Add(1)
-	go u.serveQuery(q)
+	select {
+	case u.work <- q:
+		return
+	default:
+	}
+	if u.workers < udpMaxInFlight {
+		u.workers++
+		u.queries.Add(1)
+		go u.serveQueries()
+	}
+	u.work <- q
 }
 
-// serveQuery is a handler goroutine: it answers q and queues the reply.
-func (u *udpSocket) serveQuery(q *udpQuery) {
+// serveQueries is a worker: it answers queries until the reader stops, queueing replies.
+// Workers live until Shutdown, so their stacks, grown once, are reused.
+func (u *udpSocket) serveQueries() {
 	defer u.queries.Done()
-	u.srv.answerWithHandler(q.msg, &q.w)
-	<-u.slots
-	if q.reply == nil {
-		u.pool.Put(q)
-		return
+	for q := range u.work {
+		u.srv.answerWithHandler(q.msg, &q.w)
+		if q.reply == nil {
+			u.pool.Put(q)
+			continue
+		}
+		u.queueReply(q)
 	}
-	u.queueReply(q)
 }
 
 // queueReply queues q's reply for writing. The goroutine that finds no write under way
@@ -194,7 +213,7 @@ func newUDPBatch(sock *udpSocket) *udpBatch {
 }
 
 // serve answers the first n datagrams read: inline where answerFast can, else in handler
-// goroutines. It writes the inline replies in one batch.
+// workers. It writes the inline replies in one batch.
 func (b *udpBatch) serve(n int) {
 	b.out = b.out[:0]
 	for i := range b.in[:n] {
@@ -255,8 +274,8 @@ func (s *udpSlot) message() ipv4.Message {
 	return ipv4.Message{Buffers: s.bufs, Addr: s.w.remote}
 }
 
-// udpQuery is a datagram handed to a handler goroutine: a copy of the query, and a slot
-// of its own, since the reader's are reused for the next batch.
+// udpQuery is a datagram handed to a worker: a copy of the query, and a slot of its own,
+// since the reader's are reused for the next batch.
 type udpQuery struct {
 	udpSlot
 	msg []byte
