@@ -17,7 +17,7 @@ const (
 	// budget; a shard that is full is emptied before the next entry goes
 	// in. Random-subdomain (water torture) queries each make a distinct
 	// NXDOMAIN entry; this bound, and admission only on a name's second
-	// query (fastDoorkeeperSlots), keep them from growing the cache without
+	// query (fastDoorkeeperBits), keep them from growing the cache without
 	// limit. The cost of such a flood is a lower hit rate, never memory.
 	fastCacheMaxBytes = 64 << 20
 
@@ -30,12 +30,19 @@ const (
 	// that UDP workers on several cores rarely touch the same lock.
 	fastShards = 64
 
-	// fastDoorkeeperSlots is the size of the table that remembers the keys
-	// asked once: a key is compiled and cached only when it is asked again
-	// while its slot still remembers it. Names asked once, as in a
-	// random-subdomain attack, then cost the fast path one hash and one
-	// store, and never an entry. 65,536 slots of 8 octets: 512 KiB.
-	fastDoorkeeperSlots = 1 << 16
+	// fastDoorkeeperBits is the size of the Bloom filter (two bits per key)
+	// that remembers the keys asked once: a key is compiled and cached
+	// only when the filter already holds it, on its second query. Names
+	// asked once, as in a random-subdomain attack, then cost the fast path
+	// a hash and two bit sets, and no entry, but for the filter's false
+	// positives (under 5%). 4 Mibit: 512 KiB.
+	fastDoorkeeperBits = 1 << 22
+
+	// fastDoorkeeperPeriod is how many keys the doorkeeper takes before it
+	// forgets them all, so that its false positives stay rare: one eighth
+	// of its bits. A key asked twice within that many cache misses is
+	// admitted, which covers working sets larger than the cache holds.
+	fastDoorkeeperPeriod = fastDoorkeeperBits / 8
 )
 
 // FastPath answers the most common queries from precompiled wire replies,
@@ -63,9 +70,8 @@ type FastPath struct {
 	// Server serving another set puts a fresh cache in its place, so a
 	// reply compiled from old zones is never sent after SetZones.
 	cache atomic.Pointer[fastCache]
-	// seen is the doorkeeper: per slot, the hash of the last key asked
-	// that missed the cache (fastDoorkeeperSlots).
-	seen [fastDoorkeeperSlots]atomic.Uint64
+	// seen is the doorkeeper: the keys that missed the cache once.
+	seen doorkeeper
 }
 
 // NewFastPath returns a fast path answering for s. It holds no zones of its
@@ -103,7 +109,7 @@ func (f *FastPath) AnswerRaw(query []byte, network string, out []byte) ([]byte, 
 	h := maphash.Bytes(f.seed, key)
 	e := c.get(h, key)
 	if e == nil {
-		if !f.admit(h) {
+		if !f.seen.admit(h) {
 			return nil, false
 		}
 		if e = f.compile(set, query, &p); e == nil {
@@ -137,17 +143,4 @@ func (f *FastPath) cacheFor(set *zone.Set) *fastCache {
 		return nil
 	}
 	return fresh
-}
-
-// admit reports whether the key hashing to h was asked before, recently
-// enough that its doorkeeper slot still remembers it; if not, the slot
-// remembers it now.
-func (f *FastPath) admit(h uint64) bool {
-	slot := &f.seen[h%fastDoorkeeperSlots]
-	tag := h | 1 // never 0, the value of an empty slot
-	if slot.Load() == tag {
-		return true
-	}
-	slot.Store(tag)
-	return false
 }

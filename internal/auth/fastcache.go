@@ -2,6 +2,7 @@ package auth
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/rensa-dns/rensa/internal/zone"
 )
@@ -100,4 +101,33 @@ func (e *fastEntry) reply(query []byte, p *fastQuery, out []byte) []byte {
 	out[3] |= query[3] & cdBit
 	copy(out[headerLen:p.nameEnd], query[headerLen:p.nameEnd])
 	return out
+}
+
+// doorkeeper is a Bloom filter of the keys that missed the cache, cleared
+// every fastDoorkeeperPeriod keys (the doorkeeper of TinyLFU). Unlike a
+// table of one key per slot, it never forgets a key because another one
+// collided with it, within a period: a working set asked in a fixed
+// cycle gets admitted in full.
+type doorkeeper struct {
+	bits  [fastDoorkeeperBits / 64]atomic.Uint64
+	added atomic.Uint64 // keys taken since the start
+}
+
+// admit reports whether the key hashing to h was taken before, in this
+// period; if not, it takes it now.
+func (d *doorkeeper) admit(h uint64) bool {
+	i, j := h%fastDoorkeeperBits, (h>>32)%fastDoorkeeperBits
+	wi, mi := &d.bits[i/64], uint64(1)<<(i%64)
+	wj, mj := &d.bits[j/64], uint64(1)<<(j%64)
+	if wi.Load()&mi != 0 && wj.Load()&mj != 0 {
+		return true
+	}
+	wi.Or(mi)
+	wj.Or(mj)
+	if d.added.Add(1)%fastDoorkeeperPeriod == 0 {
+		for k := range d.bits {
+			d.bits[k].Store(0)
+		}
+	}
+	return false
 }
