@@ -86,6 +86,11 @@ type Zone struct {
 	// relative path against the configuration file's directory. Default:
 	// empty, the zone is served as the file has it (signed or not).
 	KeyDir string `toml:"key-dir"`
+
+	// NSEC3 makes the server sign the zone with NSEC3 (RFC 5155) with
+	// the RFC 9276 parameters, no additional iterations and no salt,
+	// instead of NSEC. It needs KeyDir. Default: false, NSEC.
+	NSEC3 bool `toml:"nsec3"`
 }
 
 // Error is a problem found in a configuration file. Key is the TOML key
@@ -190,6 +195,9 @@ func (a *Auth) validate(c *Config) []error {
 		z := &a.Zones[i]
 		if z.File == "" {
 			errs = append(errs, c.errorf(fmt.Sprintf("auth.zone[%d].file", i), "required"))
+		}
+		if z.NSEC3 && z.KeyDir == "" {
+			errs = append(errs, c.errorf(fmt.Sprintf("auth.zone[%d].nsec3", i), "needs key-dir: only zones the server signs get a chain of its choosing"))
 		}
 		if z.Origin == "" {
 			continue

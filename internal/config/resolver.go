@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"time"
 )
 
 // Resolver is the [resolver] section: the recursive resolver. It runs
@@ -15,6 +16,7 @@ import (
 //	root-hints = "root.hints"        # default: the IANA root servers
 //	allow = ["127.0.0.0/8", "10.0.0.0/8"]
 //	cache-bytes = 67108864
+//	serve-stale = "24h"              # RFC 8767; default off
 //
 // Addresses and prefixes are checked as the file is decoded, so an error
 // names the line.
@@ -36,6 +38,10 @@ type Resolver struct {
 	// CacheBytes bounds the cache in bytes. Default: 0, the resolver's
 	// default (64 MiB).
 	CacheBytes int `toml:"cache-bytes"`
+
+	// ServeStale, such as "24h", keeps expired answers that long and
+	// serves them when no server answers (RFC 8767). Default: 0, off.
+	ServeStale time.Duration `toml:"serve-stale"`
 }
 
 // RootHintsPath returns RootHints resolved against the directory of the

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseResolver(t *testing.T) {
@@ -13,12 +14,13 @@ listen = ["127.0.0.1:5300", "[::1]:5300"]
 root-hints = "root.hints"
 allow = ["192.0.2.0/24", "2001:db8::1"]
 cache-bytes = 1048576
+serve-stale = "24h"
 `), "/etc/rensa/rensa.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := cfg.Resolver
-	if len(r.Listen) != 2 || r.Listen[1].String() != "[::1]:5300" || r.CacheBytes != 1<<20 {
+	if len(r.Listen) != 2 || r.Listen[1].String() != "[::1]:5300" || r.CacheBytes != 1<<20 || r.ServeStale != 24*time.Hour {
 		t.Errorf("resolver = %+v", r)
 	}
 	if len(r.Allow) != 2 || r.Allow[0].String() != "192.0.2.0/24" || r.Allow[1].String() != "2001:db8::1/128" {

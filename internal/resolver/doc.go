@@ -1,0 +1,86 @@
+// Package resolver is rensa's full-service recursive resolver: it answers
+// clients' questions by asking the authoritative servers of the DNS itself,
+// starting at the root, and remembers what it learns in a ranked cache
+// (package resolver/cache). A [Resolver] is a dns.Handler.
+//
+// # The life of a recursive query
+//
+// A client asks "www.example.test. A" with RD set. ServeDNS checks the
+// client's address against Config.Allow (REFUSED with EDE 18 otherwise: no
+// open resolver), merges the query with an identical one already in
+// flight (flight.go), and runs the per-query state machine (iterate.go):
+//
+//	cache ──hit──────────────────────────────────────────────> done
+//	  │ miss (a cached CNAME restarts at its target)
+//	delegation: the closest cached zone cut above the name, or the root hints
+//	  │
+//	pick-server: lowest smoothed RTT, not lame, not failed twice;
+//	  │          glueless NS names are looked up in sub-queries
+//	send: one label more than the zone (QNAME minimisation), random case
+//	  │   (0x20), EDNS, through Config.Exchange
+//	reply: scrub to the zone's bailiwick, classify, then switch:
+//	       referral -> store the delegation, pick-server in the child
+//	       no cut here (minimised) -> send one label more
+//	       answer, NXDOMAIN, NODATA -> cache -> done
+//	       CNAME/DNAME out of the zone -> cache, restart at the target
+//	       lame, SERVFAIL, timeout -> pick-server (another server)
+//
+// Every transition can be watched through Config.Trace; [Resolver.Resolve]
+// returns them with the result.
+//
+// # Defences against forged replies
+//
+// The transport makes a blind attacker guess a random query ID, a random
+// source port and (0x20) the case of every letter of the name; a reply
+// that does not echo the question exactly is not a reply. A reply that
+// does match still cannot change more than its own question: classify
+// keeps only the records on the path from the question (the answer RRset,
+// the chain leading to it, the SOA of a denial, or a referral's NS set
+// with glue for those names, inside the asked server's zone). Unrelated
+// answers, NS records in the authority section of an answer and
+// additional addresses are dropped and never cached, and a delegation
+// enters the cache only from the parent's referral. That is the Kaminsky
+// attack's step — a reply for a random name carrying a new NS set for the
+// zone — made powerless (kaminsky_test.go shows it 1,000 times). DNS
+// Cookies (RFC 7873, cookie.go) make a reply carrying someone else's
+// client cookie a non-reply, and a server that misbehaves is avoided for
+// the rest of the query only, so forged replies cannot bench a real
+// server for everyone.
+//
+// When every server fails, the question is remembered as failed for 1 s
+// to 5 min with back-off (RFC 9520, failures.go); with Config.ServeStale,
+// expired data is served instead (RFC 8767).
+//
+// # Work bounds
+//
+// Every limit is a named constant in limits.go with the attack it stops
+// (NXNSAttack, endless delegation, CNAME loops, DNSBomb, slow upstreams).
+// A resolution that hits one ends with SERVFAIL and an Extended DNS Error
+// (RFC 8914) saying which.
+//
+// # Usage
+//
+//	r, err := resolver.New(resolver.Config{}) // IANA root hints, real network
+//	if err != nil {
+//		return err
+//	}
+//	srv, _ := server.New(server.Config{Handler: r})
+//	srv.Listen("127.0.0.1:53")
+//
+// Tests and the testbed give Config.Hints (ParseHints reads the testbed's
+// hints file) and Config.Dial (the testbed's port mapping) or
+// Config.Exchange (an in-process fake network).
+//
+// # Tests
+//
+// Unit tests run the resolver on an in-process fake network (a map from
+// server address to dns.Handler, fakenet_test.go). Scenarios in
+// testdata/scenarios/*.txtar list zones per server address and queries with
+// the answers they must get; replay_test.go plays the Deckard and Unbound
+// iterator scenarios of ../../../shared/conformance the same way (set
+// REPLAY_DIR to replay another directory), and testbed_test.go resolves the
+// interop corpus through the testbed.
+//
+// DNSSEC validation plugs in through Config.Validator (package
+// resolver/validate, later).
+package resolver

@@ -1,0 +1,131 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/transport"
+)
+
+// send asks q.server for the name to send (minimised or full) within the
+// send budgets, and moves to stepReply with a reply whose question echoes
+// ours exactly. A server that does not echo the 0x20 case loses 0x20; a
+// truncated reply is asked again over TCP; other failures count against
+// the server and go back to stepPickServer.
+func (q *query) send(ctx context.Context) {
+	switch {
+	case ctx.Err() != nil:
+		q.fail(dns.ExtendedErrorCodeNoReachableAuthority, "no answer within %v", q.r.queryTime)
+		return
+	case q.b.sends >= maxSendsPerQuery:
+		q.fail(dns.ExtendedErrorCodeOther, "upstream query limit of %d per client query reached", maxSendsPerQuery)
+		return
+	case q.sends >= maxSendsPerName:
+		q.fail(dns.ExtendedErrorCodeOther, "upstream query limit of %d for %s reached", maxSendsPerName, q.qname)
+		return
+	}
+	q.b.sends++
+	q.sends++
+	m, randomised := q.buildQuery()
+	actx, cancel := context.WithTimeout(ctx, q.r.attemptTime)
+	start := q.r.cfg.Now()
+	reply, err := q.r.cfg.Exchange(actx, netip.AddrPortFrom(q.server, 53), m, q.useTCP)
+	cancel()
+	if err == nil && !sameQuestion(m, reply) {
+		err = transport.ErrMismatch
+	}
+	if err == nil {
+		err = q.r.checkCookie(reply, q.server)
+	}
+	switch {
+	case err != nil && randomised && errors.Is(err, transport.ErrMismatch):
+		// Perhaps the server does not echo the case (draft-vixie-
+		// dnsext-dns0x20). Ask once more without 0x20; only if that
+		// works is 0x20 turned off for the server, so forged or lost
+		// replies cannot switch the defence off.
+		q.caseOff = true
+		q.to(stepSend, "no matching reply from %s: trying without 0x20", q.server)
+	case err != nil:
+		q.r.infra.Timeout(q.server)
+		q.failures[q.server]++
+		q.r.cfg.Logger.Debug("upstream failed", "server", q.server, "name", m.Question[0].Name, "err", err)
+		q.to(stepPickServer, "%v", err)
+	case reply.Truncated && !q.useTCP:
+		q.useTCP = true
+		q.to(stepSend, "truncated: again over TCP")
+	default:
+		if q.caseOff && !q.r.cfg.No0x20 {
+			q.r.infra.SetNoCase(q.server)
+		}
+		q.r.infra.Success(q.server, q.r.cfg.Now().Sub(start))
+		q.sent, q.reply = m, reply
+		q.to(stepReply, "%s from %s", dns.RcodeToString[reply.Rcode], q.server)
+	}
+}
+
+// buildQuery makes the upstream query: the minimised or full name, in
+// random case unless the server cannot take it, RD clear, EDNS unless the
+// server mishandles it. It reports whether the case was randomised.
+func (q *query) buildQuery() (*dns.Msg, bool) {
+	name, qtype := q.sendName()
+	randomised := !q.r.cfg.No0x20 && !q.caseOff && !q.r.infra.NoCase(q.server)
+	if randomised {
+		name = q.randomCase(name)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.Question[0].Qclass = q.qclass
+	m.RecursionDesired = false
+	if !q.r.infra.NoEDNS(q.server) {
+		m.SetEdns0(udpSize, false)
+		q.r.addCookie(m, q.server)
+	}
+	return m, randomised
+}
+
+// sendName returns the name and type to ask: with QNAME minimisation
+// (RFC 9156) one label more than the zone asked, with type A as its §3
+// suggests (some servers mishandle NS queries), until the full name is
+// reached, minimisation was abandoned, or maxMinimise queries were spent.
+func (q *query) sendName() (string, uint16) {
+	labels := dns.CountLabel(q.qname)
+	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise || q.minLabels >= labels {
+		return q.qname, q.qtype
+	}
+	idx := dns.Split(q.qname)
+	return q.qname[idx[labels-q.minLabels]:], dns.TypeA
+}
+
+// minimised reports whether the query sent was for a shortened name.
+func (q *query) minimised() bool {
+	return dns.CountLabel(q.sent.Question[0].Name) < dns.CountLabel(q.qname)
+}
+
+// randomCase flips the case of each letter of name at random (0x20): one
+// more thing a blind spoofer must guess (draft-vixie-dnsext-dns0x20).
+func (q *query) randomCase(name string) string {
+	b := []byte(name)
+	bits := make([]byte, (len(b)+7)/8)
+	if _, err := q.r.cfg.Rand.Read(bits); err != nil {
+		return name
+	}
+	for i, c := range b {
+		if ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') && bits[i/8]&(1<<(i%8)) != 0 {
+			b[i] ^= 0x20
+		}
+	}
+	return string(b)
+}
+
+// sameQuestion reports whether reply answers exactly the question of m,
+// name case included.
+func sameQuestion(m, reply *dns.Msg) bool {
+	if reply == nil || !reply.Response || len(reply.Question) != 1 {
+		return false
+	}
+	a, b := m.Question[0], reply.Question[0]
+	return a.Name == b.Name && a.Qtype == b.Qtype && a.Qclass == b.Qclass
+}

@@ -1,0 +1,220 @@
+package resolver
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/resolver/cache"
+)
+
+// Resolve resolves name and type iteratively from the root hints (or the
+// cache), outside the in-flight merge and the access control, and returns
+// the result with its full trace. It is the entry point for tools and
+// tests; clients come in through ServeDNS.
+func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Result {
+	return r.resolve(ctx, dns.Question{Name: dns.Fqdn(name), Qtype: qtype, Qclass: dns.ClassINET}, true)
+}
+
+// resolve runs one client query's state machine within maxQueryTime, then
+// the Validator.
+func (r *Resolver) resolve(ctx context.Context, question dns.Question, tracing bool) Result {
+	ctx, cancel := context.WithTimeout(ctx, r.queryTime)
+	defer cancel()
+	b := &budget{active: map[qkey]bool{}, tracing: tracing, hook: r.cfg.Trace}
+	q := r.newQuery(b, question.Name, question.Qtype, question.Qclass, 0)
+	res := q.run(ctx)
+	res.Trace = b.trace
+	if r.cfg.Validator != nil && res.Kind != KindServFail {
+		if err := r.cfg.Validator.Validate(ctx, question, &res); err != nil {
+			res = Result{Kind: KindServFail, Rcode: dns.RcodeServerFailure, Trace: res.Trace,
+				EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeDNSBogus, ExtraText: err.Error()}}
+			return res // bogus data is never served stale
+		}
+	}
+	r.failed.record(question, res.Kind == KindServFail)
+	return r.staleOr(question, res)
+}
+
+// staleOr returns res, or, when res is a failure and serve-stale is on,
+// the expired data cached for the question (RFC 8767).
+func (r *Resolver) staleOr(q dns.Question, res Result) Result {
+	if res.Kind != KindServFail || r.cfg.ServeStale <= 0 || res.EDE == nil {
+		return res
+	}
+	st := r.cache.GetStale(q.Name, q.Qtype, q.Qclass)
+	out := Result{Trace: res.Trace, EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer, ExtraText: "stale: " + res.EDE.ExtraText}}
+	switch st.Kind {
+	case cache.Positive:
+		out.Kind, out.Rcode, out.Answer = KindAnswer, dns.RcodeSuccess, st.RRs
+	case cache.NoData:
+		out.Kind, out.Rcode, out.Authority = KindNoData, dns.RcodeSuccess, []dns.RR{st.SOA}
+	case cache.NXDomain:
+		out.Kind, out.Rcode, out.Authority = KindNXDomain, dns.RcodeNameError, []dns.RR{st.SOA}
+		out.EDE.InfoCode = dns.ExtendedErrorCodeStaleNXDOMAINAnswer
+	default:
+		return res
+	}
+	return out
+}
+
+// ServeDNS answers a client's query. Clients outside Config.Allow get
+// REFUSED with EDE 18 (Prohibited); queries that are not a standard
+// query for one IN question with RD set get REFUSED, NOTIMP or FORMERR;
+// everything else is resolved (merged with identical queries in flight)
+// and answered with RA set, SERVFAIL carrying an Extended DNS Error when
+// resolution failed. UDP replies are truncated to the client's EDNS size,
+// at most 1232 octets.
+func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.RecursionAvailable = true
+	resp.Authoritative = false
+	var res Result
+	switch {
+	case !r.allowed(w.RemoteAddr()):
+		res = Result{Kind: KindRefused, Rcode: dns.RcodeRefused,
+			EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited, ExtraText: "recursion is not offered to this address"}}
+	case req.Opcode != dns.OpcodeQuery:
+		res = Result{Rcode: dns.RcodeNotImplemented}
+	case len(req.Question) != 1:
+		res = Result{Rcode: dns.RcodeFormatError}
+	case !req.RecursionDesired, req.Question[0].Qclass != dns.ClassINET, isMeta(req.Question[0].Qtype):
+		res = Result{Kind: KindRefused, Rcode: dns.RcodeRefused,
+			EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNotSupported, ExtraText: "only recursive IN queries are answered"}}
+	default:
+		ip := clientIP(w.RemoteAddr())
+		if !r.pending.add(ip) {
+			return // DNSBomb: too many replies pending for this address
+		}
+		res = r.resolveShared(context.Background(), req.Question[0])
+		r.pending.done(ip)
+	}
+	resp.Rcode = res.Rcode
+	resp.Answer = copyAnswer(res.Answer, req)
+	resp.Ns = copyRRs(res.Authority)
+	size := 512
+	if opt := req.IsEdns0(); opt != nil {
+		size = max(512, min(int(opt.UDPSize()), udpSize))
+		o := new(dns.OPT)
+		o.Hdr.Name, o.Hdr.Rrtype = ".", dns.TypeOPT
+		o.SetUDPSize(udpSize)
+		if res.EDE != nil {
+			o.Option = append(o.Option, res.EDE)
+		}
+		resp.Extra = append(resp.Extra, o)
+	}
+	if overUDP(w) {
+		resp.Truncate(size)
+	}
+	w.WriteMsg(resp)
+}
+
+// overUDP reports whether w answers a UDP query: its Network method (the
+// server package's writers have one) or its local address says so.
+func overUDP(w dns.ResponseWriter) bool {
+	if nw, ok := w.(interface{ Network() string }); ok {
+		return nw.Network() == "udp"
+	}
+	_, ok := w.LocalAddr().(*net.UDPAddr)
+	return ok
+}
+
+// allowed reports whether addr is in Config.Allow.
+func (r *Resolver) allowed(addr net.Addr) bool {
+	ip := clientIP(addr)
+	for _, p := range r.cfg.Allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// isMeta reports whether t is a transfer or obsolete meta type that a
+// resolver does not answer.
+func isMeta(t uint16) bool {
+	switch t {
+	case dns.TypeAXFR, dns.TypeIXFR, dns.TypeMAILA, dns.TypeMAILB, dns.TypeOPT:
+		return true
+	}
+	return false
+}
+
+// copyAnswer copies rrs, giving records owned by the question's name the
+// client's spelling of it (the result may be shared with other clients).
+func copyAnswer(rrs []dns.RR, req *dns.Msg) []dns.RR {
+	out := copyRRs(rrs)
+	if len(req.Question) == 1 {
+		for _, rr := range out {
+			if strings.EqualFold(rr.Header().Name, req.Question[0].Name) {
+				rr.Header().Name = req.Question[0].Name
+			}
+		}
+	}
+	return out
+}
+
+func copyRRs(rrs []dns.RR) []dns.RR {
+	if len(rrs) == 0 {
+		return nil
+	}
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+	}
+	return out
+}
+
+// clientIP returns the IP address of a client's net.Addr, IPv4-mapped
+// addresses unmapped; the zero Addr if there is none.
+func clientIP(addr net.Addr) netip.Addr {
+	var ip netip.Addr
+	switch a := addr.(type) {
+	case *net.UDPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	case *net.TCPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	case nil:
+	default:
+		if ap, err := netip.ParseAddrPort(addr.String()); err == nil {
+			ip = ap.Addr()
+		}
+	}
+	return ip.Unmap()
+}
+
+// pendingCounter counts the client queries of each IP address waiting for
+// their resolution, up to maxPendingPerClient.
+type pendingCounter struct {
+	mu sync.Mutex
+	m  map[netip.Addr]int // guarded by mu; no zero entries
+}
+
+// add counts one more pending query for ip, or reports false when ip
+// already has maxPendingPerClient.
+func (p *pendingCounter) add(ip netip.Addr) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[netip.Addr]int{}
+	}
+	if p.m[ip] >= maxPendingPerClient {
+		return false
+	}
+	p.m[ip]++
+	return true
+}
+
+// done counts one pending query of ip as answered.
+func (p *pendingCounter) done(ip netip.Addr) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m[ip]--; p.m[ip] <= 0 {
+		delete(p.m, ip)
+	}
+}
