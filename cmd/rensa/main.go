@@ -56,13 +56,32 @@ func errUsage(format string, args ...any) error {
 // (zone errors, audit findings): exit code 1 without an extra message.
 var errFindings = errors.New("findings reported")
 
+// statusError is an error with an exit status that is part of a command's
+// contract, such as "rensa audit caa" exiting 2 when DNS failed, so that
+// scripts tell "not allowed" (1) from "could not check" (2).
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// withStatus returns err carrying the given exit status.
+func withStatus(status int, err error) error {
+	return &statusError{status: status, err: err}
+}
+
 // exitCode maps an error from a command to the process exit code:
-// 0 ok, 1 failure or findings, 2 usage.
+// 0 ok, 1 failure or findings, 2 usage; a statusError brings its own.
 func exitCode(err error) int {
 	var ue *usageError
+	var se *statusError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &se):
+		return se.status
 	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
 		return 2
 	default:
