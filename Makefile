@@ -4,7 +4,7 @@ STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME      ?= 10s
 BIN           := bin/rensa
 
-.PHONY: all build demo test peers vet staticcheck unit fuzz conformance bench clean
+.PHONY: all build demo test peers vet staticcheck unit fuzz conformance bench bench-sign clean
 
 all: build
 
@@ -35,12 +35,19 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # conformance: only the tests that replay RFC vectors and shared conformance data.
+# conformance DIR=path replays another directory of Deckard/Unbound scenario
+# files through the resolver (TestConformanceReplay reads REPLAY_DIR).
 conformance:
-	$(GO) test -count=1 -run 'RFC|Genreport|Conformance|Corpus|Agrees' ./...
+	REPLAY_DIR=$(abspath $(DIR)) $(GO) test -count=1 -run 'RFC|Genreport|Conformance|Corpus|Agrees' ./...
 
-# bench: rensa against NSD, Knot DNS and a plain miekg/dns server (see BENCHMARKS.md).
+# bench: rensa against NSD, Knot DNS and a plain miekg/dns server, then
+# bench-sign: zone signing against dnssec-signzone and ldns-signzone (see BENCHMARKS.md).
 bench: build
 	./scripts/bench.sh
+	./scripts/bench-sign.sh
+
+bench-sign: build
+	./scripts/bench-sign.sh
 
 clean:
 	rm -rf bin

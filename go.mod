@@ -12,6 +12,7 @@ require (
 )
 
 require (
+	github.com/quic-go/quic-go v0.65.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/tools v0.48.0 // indirect
 )

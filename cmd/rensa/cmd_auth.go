@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/rensa-dns/rensa/internal/auth"
 	"github.com/rensa-dns/rensa/internal/config"
+	"github.com/rensa-dns/rensa/internal/dnssec"
 	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
@@ -28,7 +30,7 @@ var _ = register(command{
 	run:     authMain,
 })
 
-const authUsage = `usage: rensa auth [--listen ADDR]... --zone [ORIGIN=]FILE... [flags]
+const authUsage = `usage: rensa auth [--listen ADDR]... --zone [ORIGIN=]FILE [--key-dir DIR [--nsec3]]... [flags]
 
 Serve zones from master files over UDP and TCP until interrupted (SIGINT or
 SIGTERM, which let the queries in flight finish).
@@ -40,7 +42,14 @@ reload keeps serving its old version, and the error is logged.
 With --key-dir DIR after a --zone, that zone is signed online with the keys
 in DIR (K<origin>+*.key and .private, as rensa keygen writes them): at load,
 at every reload, and again before its signatures come close to expiry.
-Missing, mismatched or unusable keys stop the start, naming the file.
+Denial of existence is an NSEC chain, or NSEC3 with --nsec3 after that
+--zone (RFC 9276: no extra iterations, no salt). Missing, mismatched or
+unusable keys stop the start, naming the file.
+
+A zone without --key-dir is served as its file has it: signed or not. A
+signed zone whose NSEC3PARAM asks for more than 50 extra iterations is
+refused (RFC 9276; the server would hash at that cost for every denial,
+and resolvers treat such zones as insecure): re-sign it with 0.
 
 ORIGIN defaults to the owner of the file's SOA record. ADDR is IP:PORT
 (default 127.0.0.1:53); port 0 picks a free port. The bound addresses are
@@ -52,6 +61,7 @@ Examples:
       --zone example.test.=db.example --zone db.other --nsid ns1
   rensa keygen --zone example.test. --csk --dir keys
   rensa auth --zone example.test.=db.example --key-dir keys
+  rensa auth --zone example.test.=db.example --key-dir keys --nsec3
   kill -HUP <pid>    # reload the zones
 
 Flags:
@@ -78,11 +88,13 @@ type authOptions struct {
 }
 
 // zoneSource is a zone to load: its origin ("" for the SOA owner), file,
-// and the directory of the keys to sign it with ("" to serve it as is).
+// the directory of the keys to sign it with ("" to serve it as is), and
+// whether to sign it with NSEC3 rather than NSEC.
 type zoneSource struct {
 	origin string
 	file   string
 	keyDir string
+	nsec3  bool
 }
 
 func (o *authOptions) addFlags(fs *flag.FlagSet) {
@@ -105,6 +117,17 @@ func (o *authOptions) addFlags(fs *flag.FlagSet) {
 			return errors.New("empty key directory")
 		}
 		o.zones[len(o.zones)-1].keyDir = s
+		return nil
+	})
+	fs.BoolFunc("nsec3", "sign the zone of the preceding --zone with NSEC3 (RFC 9276: 0 iterations, no salt), not NSEC; needs --key-dir", func(s string) error {
+		if len(o.zones) == 0 {
+			return errors.New("--nsec3 must follow the --zone it is for")
+		}
+		on, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("--nsec3=%s: want true or false", s)
+		}
+		o.zones[len(o.zones)-1].nsec3 = on
 		return nil
 	})
 	fs.StringVar(&o.nsid, "nsid", "", "name server ID for EDNS NSID (RFC 5001): text, or hex after 0x")
@@ -139,6 +162,11 @@ func authMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(opts.zones) == 0 {
 		return errUsage("no zones to serve: give --zone [ORIGIN=]FILE")
+	}
+	for _, z := range opts.zones {
+		if z.nsec3 && z.keyDir == "" {
+			return errUsage("--nsec3 for --zone %s needs --key-dir: a zone without keys is served as its file has it", z.file)
+		}
 	}
 	return runAuth(ctx, opts, stdout, stderr)
 }
@@ -277,7 +305,8 @@ func (r *authRunner) loadAll(sources []zoneSource) (*zone.Set, error) {
 }
 
 // load loads one zone and remembers its origin. A zone with a key
-// directory is signed with its keys.
+// directory is signed with its keys; one without is served as it is,
+// unless its NSEC3 chain needs more hashing than the server does.
 func (r *authRunner) load(src zoneSource) (*zone.Zone, error) {
 	z, err := loadZone(src, r.logger)
 	if err != nil {
@@ -285,13 +314,20 @@ func (r *authRunner) load(src zoneSource) (*zone.Zone, error) {
 	}
 	r.originOf[src.file] = z.Origin
 	if src.keyDir == "" {
+		if err := auth.CheckNSEC3(z); err != nil {
+			return nil, err
+		}
 		return z, nil
 	}
 	keys, err := auth.LoadKeys(src.keyDir, z.Origin)
 	if err != nil {
 		return nil, err
 	}
-	return r.signer.Sign(auth.OnlineZone{Zone: z, Keys: keys})
+	o := auth.OnlineZone{Zone: z, Keys: keys}
+	if src.nsec3 {
+		o.NSEC3 = &dnssec.NSEC3Params{} // RFC 9276: 0 iterations, no salt
+	}
+	return r.signer.Sign(o)
 }
 
 // reload loads every zone again and swaps in the new set at once. A zone

@@ -137,3 +137,44 @@ ns.lame. A 127.53.9.2
 		t.Errorf("output does not report the failed query:\n%s", &out)
 	}
 }
+
+// TestDemoResolver checks the second half of the demo: rensa's resolver
+// over the same testbed resolves the walked name, an alias into another
+// zone and a name that does not exist, printing its steps, and answers
+// the walked name again from the cache without an upstream query.
+func TestDemoResolver(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := runDemo(context.Background(), demoOptions{port: testbed.PortFree, name: "www.example.test.", qtype: dns.TypeA}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("runDemo: %v\n%s%s", err, &stdout, &stderr)
+	}
+	out := stdout.String()
+	_, resolved, ok := strings.Cut(out, "Now the same with rensa's resolver")
+	if !ok {
+		t.Fatalf("no resolver part:\n%s", out)
+	}
+	for _, want := range []string{
+		";; Resolution 1: www.example.test. A",
+		"referral to example.test.",
+		"(answer)",
+		";; Result: NOERROR (answer) after 3 upstream queries",
+		"www.example.test.\t3600\tIN\tA\t192.0.2.10",
+		";; Resolution 2: cross.example.test. A",
+		"cross.example.test.\t3600\tIN\tCNAME\twww.hosting.example.",
+		"www.hosting.example.\t3600\tIN\tA\t192.0.2.60",
+		";; Resolution 3: nosuch.example.test. A",
+		";; Result: NXDOMAIN (nxdomain) after 1 upstream query",
+		";; Resolution 4: www.example.test. A (the first name again: now in the cache)",
+		";; Result: NOERROR (answer) after 0 upstream queries",
+		";; Answered from the cache: no upstream query.",
+	} {
+		if !strings.Contains(resolved, want) {
+			t.Errorf("resolver part lacks %q:\n%s", want, resolved)
+		}
+	}
+	// QNAME minimisation: the root is asked for test., not the full name.
+	if !strings.Contains(strings.ToLower(resolved), "(asked test. a: noerror from 127.53.0.1)") {
+		t.Errorf("the root was not asked the minimised name:\n%s", resolved)
+	}
+}

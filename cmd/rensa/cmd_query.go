@@ -27,13 +27,21 @@ var _ = register(command{
 	run:     queryMain,
 })
 
-const queryUsage = `usage: rensa query [@SERVER[:PORT]] NAME [TYPE] [CLASS] [+OPTION...] [flags]
+const queryUsage = `usage: rensa query [@[SCHEME://]SERVER[:PORT][/PATH]] NAME [TYPE] [CLASS] [+OPTION...] [flags]
 
 Send one query and print the reply the way dig does, or as JSON.
 
 SERVER is an IP address or a host name with an optional port (default 53):
 @192.0.2.1, @192.0.2.1:5353, @::1, @[::1]:5353, @ns1.example. Without it
 the first nameserver in /etc/resolv.conf is asked, else 127.0.0.1.
+
+A SCHEME picks an encrypted transport:
+  @tls://SERVER[:PORT]          DNS over TLS (RFC 7858; port 853)
+  @https://SERVER[:PORT][/PATH] DNS over HTTPS (RFC 8484; port 443, path /dns-query)
+  @quic://SERVER[:PORT]         DNS over QUIC (RFC 9250; port 853)
+The server's certificate must chain to the system roots and name SERVER, or
+to the CAs in --ca FILE; --pin BASE64 accepts instead a certificate whose
+public key has that SHA-256 digest (RFC 7858 §4.2 SPKI pin).
 TYPE defaults to A and CLASS to IN; both may follow NAME in either order and
 accept the generic forms TYPE65 and CLASS3 (RFC 3597).
 
@@ -55,6 +63,9 @@ Examples:
   rensa query @::1 example.test DNSKEY +dnssec +cd
   rensa query @[::1]:5353 example.test SOA +norec --json
   rensa query version.bind TXT CH +tcp
+  rensa query @tls://127.0.0.1:8853 www.example.test --ca selfsigned/ca.pem
+  rensa query @https://dns.example/dns-query example.test AAAA
+  rensa query @quic://[::1]:8853 example.test --pin 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
 
 Flags:
 `
@@ -75,6 +86,8 @@ const (
 type queryOptions struct {
 	json    bool
 	timeout time.Duration
+	ca      string // --ca: CA certificates for an encrypted server
+	pin     string // --pin: SPKI pin for an encrypted server
 
 	server    serverSpec // zero host: from resolv.conf
 	serverSet bool
@@ -106,6 +119,8 @@ func defaultQueryOptions() queryOptions {
 func (o *queryOptions) addFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.json, "json", o.json, "print the reply as one JSON object")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "wait `D` for a reply, per attempt (UDP, then TCP)")
+	fs.StringVar(&o.ca, "ca", o.ca, "trust the CA certificates in PEM `FILE` for tls://, https:// and quic:// servers")
+	fs.StringVar(&o.pin, "pin", o.pin, "accept a tls://, https:// or quic:// server whose public key has this SPKI pin (`BASE64` SHA-256)")
 }
 
 // queryMain is the command-table entry: it parses args into
@@ -163,6 +178,12 @@ func (o *queryOptions) parseArgs(args []string) error {
 	}
 	if !o.edns && (o.dnssec || o.nsid || o.bufsizeSet) {
 		return errUsage("+noedns conflicts with +dnssec, +nsid and +bufsize, which need EDNS")
+	}
+	if o.server.scheme == "" && (o.ca != "" || o.pin != "") {
+		return errUsage("--ca and --pin apply to tls://, https:// and quic:// servers only")
+	}
+	if o.server.scheme != "" && o.tcp {
+		return errUsage("+tcp applies to plain DNS only; @%s:// is already a stream transport", o.server.scheme)
 	}
 	return nil
 }
@@ -276,12 +297,13 @@ func parseClass(s string) (uint16, bool) {
 }
 
 // serverSpec is a parsed @SERVER argument. Its scheme selects the
-// transport: "" is classic DNS (Do53); "tls", "https" and "quic" are
-// recognised so that they can be added without changing the syntax.
+// transport: "" is classic DNS (Do53), "tls" DoT, "https" DoH and "quic"
+// DoQ.
 type serverSpec struct {
 	scheme string
 	host   string // IP literal without brackets, or a host name
 	port   string
+	path   string // the DoH path, "/dns-query" by default; empty otherwise
 }
 
 // address returns the server as host:port for dialling.
@@ -294,9 +316,9 @@ func serverScheme(scheme string) (port string, supported, known bool) {
 	case "":
 		return "53", true, true
 	case "tls", "quic":
-		return "853", false, true
+		return "853", true, true
 	case "https":
-		return "443", false, true
+		return "443", true, true
 	}
 	return "", false, false
 }
@@ -315,6 +337,12 @@ func parseServer(s string) (serverSpec, error) {
 		return spec, errUsage("unknown server scheme %q in @%s (use @HOST[:PORT])", spec.scheme, s)
 	case !supported:
 		return spec, errUsage("@%s:// servers are not supported yet (use @HOST[:PORT] for DNS over UDP/TCP)", spec.scheme)
+	}
+	if spec.scheme == "https" {
+		spec.path = "/dns-query"
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			rest, spec.path = rest[:i], rest[i:]
+		}
 	}
 	host, port, err := splitServerHostPort(rest, port)
 	if err != nil {
@@ -434,9 +462,8 @@ func runQuery(ctx context.Context, opts queryOptions, stdout, stderr io.Writer) 
 	if !opts.serverSet {
 		server = systemServer(resolvConfPath)
 	}
-	ex := &transport.Do53{Addr: server.address(), Timeout: opts.timeout, ForceTCP: opts.tcp}
 	start := time.Now()
-	reply, outcome, err := ex.ExchangeOutcome(ctx, buildQuery(opts))
+	reply, outcome, err := exchangeQuery(ctx, opts, server)
 	if err != nil {
 		return err
 	}
@@ -449,6 +476,34 @@ func runQuery(ctx context.Context, opts queryOptions, stdout, stderr io.Writer) 
 	}
 	_, err = io.WriteString(stdout, formatQueryText(res))
 	return err
+}
+
+// exchangeQuery sends the query over the transport server's scheme names.
+func exchangeQuery(ctx context.Context, opts queryOptions, server serverSpec) (*dns.Msg, transport.Outcome, error) {
+	q := buildQuery(opts)
+	var ex transport.Exchanger
+	switch server.scheme {
+	case "":
+		d := &transport.Do53{Addr: server.address(), Timeout: opts.timeout, ForceTCP: opts.tcp}
+		return d.ExchangeOutcome(ctx, q)
+	case "tls":
+		d := &transport.DoT{Addr: server.address(), CAFile: opts.ca, SPKIPin: opts.pin, Timeout: opts.timeout}
+		defer d.Close()
+		ex = d
+	case "https":
+		ex = &transport.DoH{URL: "https://" + server.address() + server.path, CAFile: opts.ca, SPKIPin: opts.pin, Timeout: opts.timeout}
+	case "quic":
+		d := &transport.DoQ{Addr: server.address(), CAFile: opts.ca, SPKIPin: opts.pin, Timeout: opts.timeout}
+		defer d.Close()
+		ex = d
+	}
+	out := transport.Outcome{Network: server.scheme}
+	r, err := ex.Exchange(ctx, q)
+	if err != nil {
+		return nil, out, err
+	}
+	out.Size = r.Len()
+	return r, out, nil
 }
 
 // formatQueryText renders a result the way dig does.

@@ -60,7 +60,7 @@ func TestQueryParseArgs(t *testing.T) {
 		{args: []string{"example.test", "AXFR"}, wantErr: "zone transfers"},
 		{args: []string{"a..b"}, wantErr: "invalid NAME"},
 		{args: []string{"@127.0.0.1", "@127.0.0.2", "x"}, wantErr: "more than one @SERVER"},
-		{args: []string{"@tls://127.0.0.1", "x"}, wantErr: "@tls:// servers are not supported yet"},
+		{args: []string{"@tls://127.0.0.1", "x", "+tcp"}, wantErr: "+tcp applies to plain DNS only"},
 		{args: []string{"example.test", "+noedns", "+dnssec"}, wantErr: "+noedns conflicts"},
 	}
 	for _, tt := range tests {
@@ -113,9 +113,13 @@ func TestQueryParseServer(t *testing.T) {
 		{in: "[192.0.2.1]:53", wantErr: "not an IPv6 address"},
 		{in: "::1::2", wantErr: "not an IPv6 address"},
 		{in: "a b", wantErr: "not an IP address or host name"},
-		{in: "tls://192.0.2.1", wantErr: "@tls:// servers are not supported yet"},
-		{in: "https://dns.example.test/dns-query", wantErr: "@https:// servers are not supported yet"},
-		{in: "quic://192.0.2.1", wantErr: "@quic:// servers are not supported yet"},
+		{in: "tls://192.0.2.1", want: serverSpec{scheme: "tls", host: "192.0.2.1", port: "853"}},
+		{in: "TLS://[::1]:8853", want: serverSpec{scheme: "tls", host: "::1", port: "8853"}},
+		{in: "https://dns.example.test/dns-query", want: serverSpec{scheme: "https", host: "dns.example.test", port: "443", path: "/dns-query"}},
+		{in: "https://127.0.0.1:8443", want: serverSpec{scheme: "https", host: "127.0.0.1", port: "8443", path: "/dns-query"}},
+		{in: "https://[::1]:8443/q?x=1", want: serverSpec{scheme: "https", host: "::1", port: "8443", path: "/q?x=1"}},
+		{in: "quic://192.0.2.1", want: serverSpec{scheme: "quic", host: "192.0.2.1", port: "853"}},
+		{in: "tls://192.0.2.1/path", wantErr: "not an IP address or host name"},
 		{in: "gopher://192.0.2.1", wantErr: `unknown server scheme "gopher"`},
 	}
 	for _, tt := range tests {

@@ -23,7 +23,7 @@ Run what the TOML configuration file describes, until interrupted: the
 authoritative server (its [[listen]] addresses, its [auth] settings and its
 [[auth.zone]] zones, paths relative to the file) and, when its [resolver]
 section lists addresses, the recursive resolver (listen, root-hints, allow,
-cache-bytes; see "rensa resolver -h").
+cache-bytes, serve-stale; see "rensa resolver -h").
 
 SIGHUP reads the file again and reloads every zone: zones added or removed
 in the file are added or removed; a zone that fails to load keeps serving
@@ -40,6 +40,12 @@ Example configuration:
   [[auth.zone]]
   origin = "example.test."
   file = "example.test.zone"
+
+  [[auth.zone]]               # signed online, re-signed before expiry
+  origin = "signed.test."
+  file = "signed.test.zone"
+  key-dir = "keys"            # K<origin>+*.key/.private from rensa keygen
+  nsec3 = true                # NSEC3, 0 iterations, no salt (default NSEC)
 
   [resolver]
   listen = ["127.0.0.1:5300"]
@@ -116,7 +122,7 @@ func configZones(path string) func() ([]zoneSource, error) {
 		}
 		out := make([]zoneSource, len(cfg.Auth.Zones))
 		for i, z := range cfg.Auth.Zones {
-			out[i] = zoneSource{origin: z.Origin, file: z.File, keyDir: z.KeyDir}
+			out[i] = zoneSource{origin: z.Origin, file: z.File, keyDir: z.KeyDir, nsec3: z.NSEC3}
 		}
 		return out, nil
 	}

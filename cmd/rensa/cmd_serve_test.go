@@ -86,3 +86,37 @@ func nsidOf(r *dns.Msg) string {
 	}
 	return ""
 }
+
+// TestServeSignsOnline serves zones signed online as the configuration
+// file says: key-dir alone signs with NSEC, nsec3 = true with NSEC3, paths
+// relative to the file.
+func TestServeSignsOnline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "rensa.toml")
+	writeFile(t, filepath.Join(dir, "example.test.zone"), zoneV1)
+	writeFile(t, filepath.Join(dir, "other.zone"), otherV1)
+	mkdir(t, filepath.Join(dir, "keys"))
+	writeKeys(t, filepath.Join(dir, "keys"), "example.test.")
+	writeKeys(t, filepath.Join(dir, "keys"), "other.test.")
+	writeFile(t, conf, `[[listen]]
+address = "127.0.0.1:0"
+
+[[auth.zone]]
+origin = "example.test."
+file = "example.test.zone"
+key-dir = "keys"
+
+[[auth.zone]]
+origin = "other.test."
+file = "other.zone"
+key-dir = "keys"
+nsec3 = true
+`)
+	_, stderr := runInBackground(t, func(ctx context.Context, stdout, stderr *watchBuffer) error {
+		return runServe(ctx, serveOptions{config: conf, hup: make(chan os.Signal)}, stdout, stderr)
+	})
+	m, _ := stderr.waitFor(t, 0, `rensa: listening on udp (\S+), tcp`)
+	checkSigned(t, m[1], "example.test.", dns.TypeNSEC)
+	checkSigned(t, m[1], "other.test.", dns.TypeNSEC3)
+}

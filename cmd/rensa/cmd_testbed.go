@@ -20,7 +20,7 @@ var _ = register(command{
 	run:     testbedMain,
 })
 
-const testbedUsage = `usage: rensa testbed [--port N] [--write-hints FILE]
+const testbedUsage = `usage: rensa testbed [--port N] [--write-hints FILE] [--signed [--write-anchor FILE]]
 
 Run the testbed until interrupted: a root server, the TLDs test. and
 example., and leaf zones below them, each served by its own rensa
@@ -32,9 +32,18 @@ hierarchy looks real: glue and root hints work unchanged for dig, kdig,
 delv and Unbound. Otherwise (or with --port) all servers share one other
 port, and --port 0 gives each server a free port of its own.
 
+With --signed every zone is signed at start (a KSK and a ZSK per zone,
+ECDSAP256SHA256, NSEC or NSEC3 as the zone is set up; signatures valid for
+14 days), each parent carries its child's DS, and --write-anchor writes the
+root's trust anchor (its KSK's DS and DNSKEY records, the form Unbound's
+trust-anchor-file reads) beside the root hints: a validating resolver
+given both validates every answer of the testbed.
+
 Examples:
   rensa testbed
   rensa testbed --port 5300 --write-hints /tmp/testbed.hints
+  rensa testbed --signed --write-hints /tmp/testbed.hints --write-anchor /tmp/testbed.anchor
+  rensa query @127.53.2.1 www.example.test A +norec +dnssec
   rensa query @127.53.0.1 www.example.test A +norec
 
 Flags:
@@ -42,8 +51,10 @@ Flags:
 
 // testbedOptions is what "rensa testbed" was told.
 type testbedOptions struct {
-	port       int // testbed.PortAuto, testbed.PortFree or a port
-	writeHints string
+	port        int // testbed.PortAuto, testbed.PortFree or a port
+	writeHints  string
+	signed      bool
+	writeAnchor string
 }
 
 func (o *testbedOptions) addFlags(fs *flag.FlagSet) {
@@ -53,6 +64,8 @@ func (o *testbedOptions) addFlags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&o.writeHints, "write-hints", "", "write root hints for resolvers to `FILE`")
+	fs.BoolVar(&o.signed, "signed", false, "sign every zone (DNSSEC) and put each child's DS in its parent")
+	fs.StringVar(&o.writeAnchor, "write-anchor", "", "with --signed: write the root trust anchor (DS and DNSKEY) to `FILE`")
 }
 
 // parsePort reads a --port value: 0 asks for free ports (testbed.PortFree).
@@ -78,13 +91,16 @@ func testbedMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(rest) > 0 {
 		return errUsage("unexpected argument %q", rest[0])
 	}
+	if opts.writeAnchor != "" && !opts.signed {
+		return errUsage("--write-anchor needs --signed: an unsigned testbed has no trust anchor")
+	}
 	return runTestbed(ctx, opts, stdout, stderr)
 }
 
 // runTestbed starts the default testbed, describes it and waits for ctx.
 func runTestbed(ctx context.Context, opts testbedOptions, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	tb, err := testbed.Start(ctx, testbed.Config{Port: opts.port, Logger: logger})
+	tb, err := testbed.Start(ctx, testbed.Config{Port: opts.port, Logger: logger, Signed: opts.signed})
 	if err != nil {
 		return err
 	}
@@ -94,7 +110,15 @@ func runTestbed(ctx context.Context, opts testbedOptions, stdout, stderr io.Writ
 			return err
 		}
 	}
+	if opts.writeAnchor != "" {
+		if err := tb.WriteTrustAnchor(opts.writeAnchor); err != nil {
+			return err
+		}
+	}
 	describeTestbed(stdout, tb, opts.writeHints)
+	if opts.signed {
+		describeSigned(stdout, tb, opts.writeAnchor)
+	}
 	fmt.Fprintln(stderr, "rensa: testbed running; press Ctrl-C to stop")
 	<-ctx.Done()
 	return tb.Close()
@@ -129,6 +153,20 @@ func describeTestbed(w io.Writer, tb *testbed.Testbed, hints string) {
 	} else {
 		fmt.Fprintln(w, "\nThe servers are not on port 53, so referrals (which imply port 53) only")
 		fmt.Fprintln(w, "work for clients that map the ports; run as root for port 53.")
+	}
+}
+
+// describeSigned prints the trust anchor of a signed testbed and where it
+// was written.
+func describeSigned(w io.Writer, tb *testbed.Testbed, anchor string) {
+	fmt.Fprintln(w, "\nEvery zone is signed (DNSSEC); add +dnssec to a query to see the RRSIGs.")
+	if anchor != "" {
+		fmt.Fprintf(w, "Root trust anchor, in %s (Unbound: trust-anchor-file):\n", anchor)
+	} else {
+		fmt.Fprintln(w, "Root trust anchor (write it to a file with --write-anchor FILE):")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(tb.TrustAnchor()), "\n") {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
 }
 

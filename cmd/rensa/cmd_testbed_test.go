@@ -38,6 +38,78 @@ func TestTestbedCommand(t *testing.T) {
 	}
 }
 
+// TestTestbedCommandSigned runs "rensa testbed --signed" and checks the
+// trust anchor it writes beside the root hints: the root's KSK as DS and
+// DNSKEY, the key the root's DNSKEY RRset is signed with, and signed
+// answers further down.
+func TestTestbedCommandSigned(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	hints, anchor := filepath.Join(dir, "root.hints"), filepath.Join(dir, "root.anchor")
+	stdout, stderr := runInBackground(t, func(ctx context.Context, stdout, stderr *watchBuffer) error {
+		return runTestbed(ctx, testbedOptions{port: testbed.PortFree, writeHints: hints, signed: true, writeAnchor: anchor}, stdout, stderr)
+	})
+	stderr.waitFor(t, 0, `testbed running`)
+	if out := stdout.String(); !strings.Contains(out, "Root trust anchor, in "+anchor) {
+		t.Errorf("output does not name the anchor file:\n%s", out)
+	}
+	b, err := os.ReadFile(anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds *dns.DS
+	var ksk *dns.DNSKEY
+	zp := dns.NewZoneParser(strings.NewReader(string(b)), ".", anchor)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		switch rr := rr.(type) {
+		case *dns.DS:
+			ds = rr
+		case *dns.DNSKEY:
+			ksk = rr
+		}
+	}
+	if err := zp.Err(); err != nil || ds == nil || ksk == nil || ds.Hdr.Name != "." || ksk.Flags != 257 {
+		t.Fatalf("anchor file %s: want the root's DS and KSK (flags 257), got %v:\n%s", anchor, err, b)
+	}
+	if want := ksk.ToDS(ds.DigestType); want == nil || !strings.EqualFold(want.Digest, ds.Digest) || want.KeyTag != ds.KeyTag {
+		t.Errorf("DS %s does not match the DNSKEY %s", ds, ksk)
+	}
+	if _, err := os.Stat(hints); err != nil {
+		t.Errorf("root hints: %v", err)
+	}
+
+	// The root's DNSKEY RRset is signed by that KSK.
+	m, _ := stdout.waitFor(t, 0, `rensa query @(127\.53\.0\.1:\d+) www.example.test A \+norec`)
+	r := askDO(t, m[1], ".", dns.TypeDNSKEY)
+	var keys []dns.RR
+	var sigs []*dns.RRSIG
+	for _, rr := range r.Answer {
+		switch rr := rr.(type) {
+		case *dns.DNSKEY:
+			keys = append(keys, rr)
+		case *dns.RRSIG:
+			sigs = append(sigs, rr)
+		}
+	}
+	verified := false
+	for _, sig := range sigs {
+		verified = verified || (sig.KeyTag == ksk.KeyTag() && sig.Verify(ksk, keys) == nil)
+	}
+	if !verified {
+		t.Errorf(". DNSKEY: no RRSIG by the anchor's key %d verifies:\n%s", ksk.KeyTag(), r)
+	}
+	// And the leaves are signed too.
+	m, _ = stdout.waitFor(t, 0, `rensa query @(127\.53\.2\.1:\d+) www.example.test A \+norec`)
+	r = askDO(t, m[1], "www.example.test.", dns.TypeA)
+	hasSig := false
+	for _, rr := range r.Answer {
+		hasSig = hasSig || rr.Header().Rrtype == dns.TypeRRSIG
+	}
+	if !hasSig {
+		t.Errorf("www.example.test. A +dnssec: no RRSIG:\n%s", r)
+	}
+}
+
 func TestDigServer(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

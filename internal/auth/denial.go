@@ -73,12 +73,17 @@ func (s *Server) denial(z *zone.Zone) *denialIndex {
 }
 
 // newDenialIndex indexes z's NSEC3 chain when its apex has an NSEC3PARAM
-// record, else its NSEC chain when the apex has an NSEC record.
+// record, else its NSEC chain when the apex has an NSEC record. A chain
+// with more than maxNSEC3Iterations iterations is not indexed, so the
+// server never hashes for it (CheckNSEC3 keeps such zones out).
 func newDenialIndex(z *zone.Zone) *denialIndex {
 	idx := &denialIndex{z: z}
 	apex := z.Apex()
 	if params := apex.RRsets[dns.TypeNSEC3PARAM]; len(params) > 0 {
 		p := params[0].(*dns.NSEC3PARAM)
+		if p.Iterations > maxNSEC3Iterations {
+			return idx
+		}
 		idx.kind, idx.iterations, idx.salt = denialNSEC3, p.Iterations, strings.TrimPrefix(p.Salt, "-")
 		idx.nodes = map[string]*zone.Node{}
 		for _, name := range z.Names() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/dnstest"
+	"github.com/rensa-dns/rensa/internal/ratelimit"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
@@ -514,11 +516,14 @@ func TestAnswerRawConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestAnswerRawAllocs checks that a cache hit allocates nothing, and that
-// neither does a zone lookup of an existing name.
+// TestAnswerRawAllocs checks that a cache hit allocates nothing, through
+// RawHandler with a Limiter that allows the reply too, and that neither
+// does a zone lookup of an existing name.
 func TestAnswerRawAllocs(t *testing.T) {
 	s := exampleServer(t)
 	f := NewFastPath(s)
+	limited := NewFastPathWith(s, FastPathConfig{Limiter: mustLimiter(t, ratelimit.Config{ResponsesPerSecond: 1000})})
+	client := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5300}
 	out := make([]byte, 0, 4096)
 	for _, q := range []*dns.Msg{
 		ask(t, "www.example. A"), ask(t, "WwW.example. A"), dnstest.EDNS(ask(t, "www.example. AAAA"), 1232, true),
@@ -530,6 +535,16 @@ func TestAnswerRawAllocs(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(100, func() { f.AnswerRaw(wire, "udp", out) }); n != 0 {
 			t.Errorf("%v: %.0f allocations per hit", q.Question[0], n)
+		}
+		if _, ok := fastWire(limited, wire, "udp"); !ok {
+			t.Fatalf("%v: limited fast path declined", q.Question[0])
+		}
+		if n := testing.AllocsPerRun(100, func() {
+			if reply, _ := limited.RawHandler(wire, "udp", client, out); len(reply) == 0 {
+				t.Fatal("the limiter did not allow the reply")
+			}
+		}); n != 0 {
+			t.Errorf("%v: %.0f allocations per rate-limited hit", q.Question[0], n)
 		}
 	}
 	z := s.Zones().Zone("example.")

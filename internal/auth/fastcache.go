@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rensa-dns/rensa/internal/ratelimit"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
@@ -43,6 +44,14 @@ type fastEntry struct {
 	// octets (see caseFree in fastcompile.go). Otherwise only queries
 	// with the name in lowercase get this reply.
 	caseFree bool
+	// rrl is the reply's Response Rate Limiting key (ratelimit.Classify
+	// of the reply), the same for every case of the name.
+	rrl ratelimit.Key
+}
+
+// cost is what e, stored under key, counts against its shard's budget.
+func (e *fastEntry) cost(key string) int {
+	return len(key) + len(e.wire) + len(e.rrl.Name) + fastEntryOverhead
 }
 
 // get returns the entry for key, whose hash is h, or nil.
@@ -58,12 +67,12 @@ func (c *fastCache) get(h uint64, key []byte) *fastEntry {
 // be exceeded, the shard is emptied first: simple, and under a flood of
 // distinct names it costs hits, not memory (fastCacheMaxBytes).
 func (c *fastCache) put(h uint64, key string, e *fastEntry) {
-	cost := len(key) + len(e.wire) + fastEntryOverhead
+	cost := e.cost(key)
 	sh := &c.shards[h%fastShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if old, ok := sh.entries[key]; ok {
-		sh.bytes -= len(key) + len(old.wire) + fastEntryOverhead
+		sh.bytes -= old.cost(key)
 	}
 	if sh.entries == nil || sh.bytes+cost > fastShardBytes {
 		sh.entries, sh.bytes = make(map[string]*fastEntry), 0

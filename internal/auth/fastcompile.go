@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/ratelimit"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
@@ -30,7 +31,7 @@ func (f *FastPath) compile(set *zone.Set, query []byte, p *fastQuery) *fastEntry
 	if m == nil {
 		return &fastEntry{}
 	}
-	e := &fastEntry{wire: wire, fit: fitSize(m)}
+	e := &fastEntry{wire: wire, fit: fitSize(m), rrl: ratelimit.Classify(m)}
 	e.caseFree = f.caseFree(query, p, m, wire)
 	if f.s.zones.Load() != set {
 		return nil

@@ -1,5 +1,7 @@
 package auth
 
+import "github.com/rensa-dns/rensa/internal/dnssec"
+
 // Limits of the authoritative engine. Each one names the RFC or the attack
 // it answers (LIMITS.md); the tests in limits_test.go prove each one holds.
 const (
@@ -38,3 +40,16 @@ const (
 	// (RFC 1035 §3.3), the bound on the CHAOS identity strings.
 	maxTXTOctets = 255
 )
+
+// maxNSEC3Iterations is the most additional NSEC3 hash iterations a
+// pre-signed zone may use to be served (CheckNSEC3). The server hashes
+// names at query time to find the NSEC3 records proving a denial: with
+// the closest encloser proof that is one hash per label of the query
+// name, each costing 1+iterations SHA-1 computations, so a zone signed
+// with the RFC 5155 maximum of 2500 iterations lets every NXDOMAIN query
+// cost thousands of hashes (the server-side twin of CVE-2023-50868).
+// RFC 9276 §3.1 says to use 0, and §3.2 lets validators treat higher
+// counts as insecure; rensa's resolver and Unbound do so above 50
+// (LIMITS.md), so such a zone's denials would not validate anyway. The
+// same number bounds what rensa signs with (dnssec.MaxNSEC3Iterations).
+const maxNSEC3Iterations = dnssec.MaxNSEC3Iterations

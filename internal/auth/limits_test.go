@@ -3,12 +3,16 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/dnssec"
 	"github.com/rensa-dns/rensa/internal/dnstest"
+	"github.com/rensa-dns/rensa/internal/zone"
 )
 
 // TestChainLimit: a chain longer than maxChainLinks is cut after
@@ -131,4 +135,72 @@ bad DNSKEY 256 3 8 AAAA=AAAA`))
 		t.Fatalf("reply %v, want SERVFAIL with OPT", got)
 	}
 	checkHeader(t, m, got, dns.RcodeServerFailure, false, false)
+}
+
+// TestNSEC3IterationsCap: a pre-signed zone whose NSEC3PARAM asks for more
+// than maxNSEC3Iterations iterations is refused by CheckNSEC3, naming the
+// record's file:line, and a Server given it anyway answers without
+// hashing (no NSEC3 proofs); at the cap it is served with its proofs.
+func TestNSEC3IterationsCap(t *testing.T) {
+	t.Parallel()
+	for _, iter := range []uint16{0, maxNSEC3Iterations, maxNSEC3Iterations + 1, 2500} {
+		t.Run(fmt.Sprint(iter), func(t *testing.T) {
+			t.Parallel()
+			hash := func(name string) string {
+				h, err := dnssec.NSEC3Hash(name, iter, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return h
+			}
+			a, b := hash("example."), hash("www.example.")
+			text := fmt.Sprintf(`$ORIGIN example.
+$TTL 300
+@ SOA ns1 hostmaster 1 7200 3600 1209600 300
+@ NS ns1.example.net.
+@ NSEC3PARAM 1 0 %d -
+www A 192.0.2.1
+%s NSEC3 1 0 %d - %s NS SOA RRSIG NSEC3PARAM
+%s NSEC3 1 0 %d - %s A RRSIG
+`, iter, a, iter, strings.ToUpper(b), b, iter, strings.ToUpper(a))
+			file := filepath.Join(t.TempDir(), "db.example")
+			if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			z, err := zone.Load(file, "example.", zone.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			over := iter > maxNSEC3Iterations
+			err = CheckNSEC3(z)
+			switch {
+			case over && !errors.Is(err, ErrNSEC3Iterations):
+				t.Errorf("CheckNSEC3 = %v, want ErrNSEC3Iterations", err)
+			case over && !strings.Contains(err.Error(), file+":5: "):
+				t.Errorf("CheckNSEC3 = %v, want it to name %s:5", err, file)
+			case !over && err != nil:
+				t.Errorf("CheckNSEC3 = %v, want nil", err)
+			}
+
+			s := newServer(t, Config{}, z)
+			q := ask(t, "nx.example. A")
+			q.SetEdns0(1232, true)
+			got := s.Answer(q, "tcp")
+			n := 0
+			for _, rr := range got.Ns {
+				if rr.Header().Rrtype == dns.TypeNSEC3 {
+					n++
+				}
+			}
+			if got.Rcode != dns.RcodeNameError {
+				t.Errorf("rcode %s, want NXDOMAIN", dns.RcodeToString[got.Rcode])
+			}
+			if over && n != 0 {
+				t.Errorf("%d NSEC3 records served for a zone over the cap, want none", n)
+			}
+			if !over && n == 0 {
+				t.Errorf("no NSEC3 records served at %d iterations", iter)
+			}
+		})
+	}
 }

@@ -40,8 +40,22 @@ type Config struct {
 // Listen is one [[listen]] entry.
 type Listen struct {
 	// Address is an IP address and port, such as "127.0.0.1:5353" or
-	// "[::1]:53". Port 0 asks the system for a free port. Required.
+	// "[::1]:53", served over UDP and TCP; or the same with a scheme for an
+	// encrypted transport: "tls://ADDR" (DoT), "https://ADDR[/path]" (DoH)
+	// or "quic://ADDR" (DoQ) (tls.go). Port 0 asks the system for a free
+	// port. Required.
 	Address string `toml:"address"`
+
+	// TLSCert and TLSKey are the PEM certificate chain and key files of an
+	// encrypted listener, relative to the configuration file. Reloaded on
+	// SIGHUP. Default: none.
+	TLSCert string `toml:"tls-cert"`
+	TLSKey  string `toml:"tls-key"`
+
+	// TLSSelfSigned is a directory where a self-signed CA and server
+	// certificate are made (or reused), instead of TLSCert and TLSKey;
+	// clients trust its ca.pem. Default: none.
+	TLSSelfSigned string `toml:"tls-self-signed"`
 }
 
 // Auth is the [auth] section: the authoritative server.
@@ -171,7 +185,7 @@ func (c *Config) validate() error {
 	seen := map[string]bool{}
 	for i, l := range c.Listen {
 		key := fmt.Sprintf("listen[%d].address", i)
-		if msg := checkAddress(l.Address); msg != "" {
+		if msg := checkListenAddress(l.Address); msg != "" {
 			errs = append(errs, c.errorf(key, "%s", msg))
 			continue
 		}
@@ -180,6 +194,7 @@ func (c *Config) validate() error {
 		}
 		seen[l.Address] = true
 	}
+	errs = append(errs, c.validateListenTLS()...)
 	errs = append(errs, c.Auth.validate(c)...)
 	return errors.Join(errs...)
 }

@@ -170,7 +170,7 @@ func typesString(ts []uint16) string {
 // first, then types in ascending order, each RRset followed by the RRSIGs
 // that cover it. Records of an RRset are in canonical RDATA order.
 func CanonicalRecords(z *zone.Zone) []dns.RR {
-	var out []dns.RR
+	out := make([]dns.RR, 0, len(z.Records))
 	for _, name := range z.Names() {
 		n := z.Node(name)
 		types := map[uint16]bool{}
@@ -203,9 +203,14 @@ func removeType(ts []uint16, t uint16) []uint16 {
 	return out
 }
 
-// sortedRRs returns a copy of rrs sorted by their packed RDATA, the
-// canonical order of RFC 4034 §6.3 (names in RDATA compared as written).
+// sortedRRs returns rrs sorted by their packed RDATA, the canonical order
+// of RFC 4034 §6.3 (names in RDATA compared as written): a sorted copy, or
+// rrs itself when it has fewer than two records, as most RRsets of a
+// large zone do. Callers must not modify the result.
 func sortedRRs(rrs []dns.RR) []dns.RR {
+	if len(rrs) < 2 {
+		return rrs
+	}
 	out := append([]dns.RR(nil), rrs...)
 	keys := make(map[dns.RR]string, len(out))
 	for _, rr := range out {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -92,24 +93,20 @@ type nsec3Entry struct {
 // parameters p (RFC 5155 §7.1): one NSEC3 per name from nsec3Names, at
 // the hash of the name under the apex, in hash order, each pointing to
 // the next hash and the last back to the first.
-func nsec3Chain(z *zone.Zone, p NSEC3Params) ([]zone.Record, error) {
+func nsec3Chain(z *zone.Zone, p NSEC3Params, workers int) ([]zone.Record, error) {
 	salt, err := nsec3Salt(p.Salt)
 	if err != nil {
 		return nil, err
 	}
 	kinds := classifyAll(z)
 	names := nsec3Names(z, kinds, p.OptOut)
-	entries := make([]nsec3Entry, 0, len(names))
-	byHash := map[string]string{}
-	for _, name := range names {
-		h := dns.HashName(name, nsec3SHA1, p.Iterations, salt)
-		if prev, dup := byHash[h]; dup {
-			return nil, fmt.Errorf("dnssec: NSEC3 hash collision between %s and %s: choose another salt", prev, name)
-		}
-		byHash[h] = name
-		entries = append(entries, nsec3Entry{name: name, hash: h})
-	}
+	entries := hashNames(names, p.Iterations, salt, workers)
 	sort.Slice(entries, func(i, j int) bool { return entries[i].hash < entries[j].hash })
+	for i := 1; i < len(entries); i++ {
+		if entries[i].hash == entries[i-1].hash {
+			return nil, fmt.Errorf("dnssec: NSEC3 hash collision between %s and %s: choose another salt", entries[i-1].name, entries[i].name)
+		}
+	}
 	var flags uint8
 	if p.OptOut {
 		flags = nsec3OptOut
@@ -143,6 +140,25 @@ func nsec3Chain(z *zone.Zone, p NSEC3Params) ([]zone.Record, error) {
 		}})
 	}
 	return out, nil
+}
+
+// hashNames returns the NSEC3 hashes of names, in their order, computed
+// on workers goroutines: hashing is the costly part of building the chain
+// of a large zone.
+func hashNames(names []string, iterations uint16, salt string, workers int) []nsec3Entry {
+	entries := make([]nsec3Entry, len(names))
+	chunk := (len(names) + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	for start := 0; start < len(names); start += chunk {
+		end := min(start+chunk, len(names))
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				entries[i] = nsec3Entry{name: names[i], hash: dns.HashName(names[i], nsec3SHA1, iterations, salt)}
+			}
+		})
+	}
+	wg.Wait()
+	return entries
 }
 
 // addType returns the types of ts and t as a set.

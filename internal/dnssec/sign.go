@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -241,7 +242,7 @@ func Sign(z *zone.Zone, cfg SignConfig) (*zone.Zone, error) {
 	unsigned := zone.New(z.Origin, base)
 	var chain []zone.Record
 	if c.NSEC3 != nil {
-		chain, err = nsec3Chain(unsigned, *c.NSEC3)
+		chain, err = nsec3Chain(unsigned, *c.NSEC3, c.Workers)
 		if err != nil {
 			return nil, err
 		}
@@ -268,8 +269,12 @@ func unsignedRecords(z *zone.Zone, plan *keyPlan, addCDS bool) ([]zone.Record, e
 	if keys := z.Apex().RRsets[dns.TypeDNSKEY]; len(keys) > 0 {
 		keyTTL = keys[0].Header().Ttl
 	}
-	var out []zone.Record
-	minTTL := map[[2]string]uint32{}
+	type rrsetKey struct {
+		name  string
+		rtype uint16
+	}
+	out := make([]zone.Record, 0, len(z.Records)+len(plan.keys))
+	minTTL := map[rrsetKey]uint32{}
 	for _, r := range z.Records {
 		h := r.RR.Header()
 		if isDNSSECType(h.Rrtype) || z.Node(h.Name) == nil {
@@ -281,14 +286,14 @@ func unsignedRecords(z *zone.Zone, plan *keyPlan, addCDS bool) ([]zone.Record, e
 		rr := dns.Copy(r.RR)
 		rr.Header().Name = z.Node(h.Name).Name
 		out = append(out, zone.Record{RR: rr, File: r.File, Line: r.Line})
-		key := [2]string{rr.Header().Name, fmt.Sprint(h.Rrtype)}
+		key := rrsetKey{rr.Header().Name, h.Rrtype}
 		if ttl, ok := minTTL[key]; !ok || h.Ttl < ttl {
 			minTTL[key] = h.Ttl
 		}
 	}
 	for _, r := range out {
 		h := r.RR.Header()
-		h.Ttl = minTTL[[2]string{h.Name, fmt.Sprint(h.Rrtype)}]
+		h.Ttl = minTTL[rrsetKey{h.Name, h.Rrtype}]
 	}
 	for _, k := range plan.keys {
 		rr := dns.Copy(k.DNSKEY).(*dns.DNSKEY)
@@ -387,20 +392,25 @@ func signZone(z *zone.Zone, chain []zone.Record, plan *keyPlan, c SignConfig, no
 	expiration := now.Add(c.Validity)
 	out := make([]zone.Record, len(jobs))
 	errs := make([]error, len(jobs))
-	next := make(chan int)
+	// Workers take batches of jobs from a shared counter: cheaper than a
+	// channel send per signature, and still balanced across workers.
+	const batch = 64
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(c.Workers, max(len(jobs), 1)) {
 		wg.Go(func() {
-			for i := range next {
-				sig, err := signRRset(jobs[i].rrset, jobs[i].key, z.Origin, inception, expiration.Add(-jobs[i].jitter))
-				out[i], errs[i] = zone.Record{RR: sig}, err
+			for {
+				start := int(next.Add(batch)) - batch
+				if start >= len(jobs) {
+					return
+				}
+				for i := start; i < min(start+batch, len(jobs)); i++ {
+					sig, err := signRRset(jobs[i].rrset, jobs[i].key, z.Origin, inception, expiration.Add(-jobs[i].jitter))
+					out[i], errs[i] = zone.Record{RR: sig}, err
+				}
 			}
 		})
 	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -50,6 +50,16 @@
 //	...
 //	st := limiter.Stats() // answered, dropped, slipped, exempt
 //
+// # Servers that answer from wire bytes
+//
+// A server that answers some queries from precompiled wire replies before
+// any middleware runs (internal/auth's FastPath, as
+// server.Config.RawHandler) limits them with the same Limiter: it keeps the
+// Key of each precompiled reply (Classify, once), asks DecideKey per
+// reply, and on Slip sends SlipReply of the reply, the same octets the
+// middleware sends. Both paths share the accounts and the counters, so a
+// flood is limited the same whichever path answers it.
+//
 // The zero Config gives LIMITS.md's defaults, which are BIND's: 5 responses
 // a second, a 15-second window, slip 2, /24 and /56, at most 20,000 entries.
 package ratelimit

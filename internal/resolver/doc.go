@@ -32,7 +32,9 @@
 //
 // The transport makes a blind attacker guess a random query ID, a random
 // source port and (0x20) the case of every letter of the name; a reply
-// that does not echo the question exactly is not a reply. A reply that
+// that does not echo the question exactly is not a reply; the random
+// case is then undone in the reply's names (case.go), so it is never
+// cached or served. A reply that
 // does match still cannot change more than its own question: classify
 // keeps only the records on the path from the question (the answer RRset,
 // the chain leading to it, the SOA of a denial, or a referral's NS set
@@ -79,7 +81,12 @@
 // the answers they must get; replay_test.go plays the Deckard and Unbound
 // iterator scenarios of ../../../shared/conformance the same way (set
 // REPLAY_DIR to replay another directory), and testbed_test.go resolves the
-// interop corpus through the testbed.
+// interop corpus through the testbed. blindspoof_linux_test.go (root only)
+// floods the resolver with forged referrals over raw sockets: none poison
+// it with the defaults, while the lab-only weak settings (Config.SourceAddr
+// with a fixed port, No0x20, NoNearMissTCP) are poisoned by the same run.
+// ../interop/resolver_test.go compares answers with Unbound's over a
+// testbed served by NSD and Knot DNS.
 //
 // DNSSEC validation plugs in through Config.Validator (package
 // resolver/validate, later).

@@ -58,7 +58,7 @@ func TestEntropy(t *testing.T) {
 		}
 	}()
 	server := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	exchange := do53Exchange(nil)
+	exchange := do53Exchange(nil, netip.AddrPort{}, false)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {

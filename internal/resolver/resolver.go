@@ -15,6 +15,7 @@ import (
 
 	"github.com/rensa-dns/rensa/internal/cookie"
 	"github.com/rensa-dns/rensa/internal/resolver/cache"
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
 
@@ -31,12 +32,16 @@ import (
 type ExchangeFunc func(ctx context.Context, server netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error)
 
 // Validator proves the DNSSEC chain of trust of an answer before it is
-// served. It is the seam for package resolver/validate; nil means no
-// validation. Validate returns nil when res may be served as it is, and an
-// error (the reply becomes SERVFAIL with EDE 6, DNSSEC Bogus) when it is
-// bogus. It must be safe for concurrent use.
+// served. It is the seam for package resolver/validate (a
+// *validate.Validator implements it); nil means no validation. Validate
+// gets the client's question and fetch, which asks the authoritative
+// servers for a name and type with the DO bit, through the resolver's
+// delegations and within the client query's send budget
+// (validate_hook.go). A Secure verdict's answer is served with AD; a Bogus
+// one becomes SERVFAIL with its Extended DNS Error. It must be safe for
+// concurrent use.
 type Validator interface {
-	Validate(ctx context.Context, question dns.Question, res *Result) error
+	Validate(ctx context.Context, question dns.Question, fetch validate.Fetch) validate.Verdict
 }
 
 // Config configures a [Resolver]. Its zero value is a working,
@@ -71,7 +76,9 @@ type Config struct {
 	// Default: crypto/rand.Reader. Query IDs come from the transport.
 	Rand io.Reader
 
-	// Validator proves answers (DNSSEC). Default: nil, no validation.
+	// Validator proves answers (DNSSEC). Default: nil, no validation
+	// (the command line and the configuration file turn it on with the
+	// IANA root anchors unless told otherwise).
 	Validator Validator
 
 	// Logger receives upstream failures at debug level. Default: discard.
@@ -99,6 +106,21 @@ type Config struct {
 	// tests that show the defence matters; the configuration file cannot
 	// set it. Default: false, 0x20 on with per-server fallback.
 	No0x20 bool
+
+	// SourceAddr, when valid, is the local address of the default
+	// exchange's upstream queries, and its port, when nonzero, the UDP
+	// source port of every one of them: source-port randomisation (RFC
+	// 5452 §9.2) switched off. Like No0x20 it exists for the lab and
+	// tests (blindspoof_linux_test.go) and the configuration file cannot
+	// set it; it has no effect when Exchange or Dial is given. Default:
+	// the zero value, a fresh random port per query.
+	SourceAddr netip.AddrPort
+
+	// NoNearMissTCP keeps the default exchange waiting on UDP however
+	// many non-matching replies arrive, instead of abandoning UDP for TCP
+	// after a few (RFC 5452 §9.1). For the lab and tests only, like
+	// SourceAddr. Default: false.
+	NoNearMissTCP bool
 }
 
 // Kind classifies the outcome of a resolution.
@@ -140,6 +162,9 @@ type Result struct {
 	// EDE explains a failure (RFC 8914); nil when there is nothing to
 	// say.
 	EDE *dns.EDNS0_EDE
+	// Security is the DNSSEC status the Validator gave the answer;
+	// Indeterminate without a Validator or with the CD bit.
+	Security validate.Security
 	// Trace lists the state transitions of the resolution, sub-queries
 	// for NS addresses included, when Config.Trace is set or the result
 	// comes from Resolve.
@@ -201,7 +226,7 @@ func New(cfg Config) (*Resolver, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Exchange == nil {
-		cfg.Exchange = do53Exchange(cfg.Dial)
+		cfg.Exchange = do53Exchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP)
 	}
 	r := &Resolver{
 		failed:      failureCache{now: cfg.Now},
@@ -227,9 +252,13 @@ func (r *Resolver) Cache() *cache.Cache { return r.cache }
 // An exchange that failed after replies that did not match (a server that
 // does not echo the 0x20 case, or a spoofing attempt) reports
 // transport.ErrMismatch even when it ended in a timeout.
-func do53Exchange(dial func(ctx context.Context, network, addr string) (net.Conn, error)) ExchangeFunc {
+// local and ignoreMisses are the lab-only Config.SourceAddr and
+// Config.NoNearMissTCP.
+func do53Exchange(dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	local netip.AddrPort, ignoreMisses bool) ExchangeFunc {
 	return func(ctx context.Context, server netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
-		d := &transport.Do53{Addr: server.String(), Timeout: attemptTimeout, ForceTCP: tcp, Dial: dial}
+		d := &transport.Do53{Addr: server.String(), Timeout: attemptTimeout, ForceTCP: tcp, Dial: dial,
+			LocalAddr: local, IgnoreNearMisses: ignoreMisses}
 		reply, out, err := d.ExchangeOutcome(ctx, m)
 		if err != nil && out.NearMisses > 0 && !errors.Is(err, transport.ErrMismatch) {
 			err = fmt.Errorf("%w: %w", transport.ErrMismatch, err)

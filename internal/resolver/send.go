@@ -29,7 +29,7 @@ func (q *query) send(ctx context.Context) {
 	}
 	q.b.sends++
 	q.sends++
-	m, randomised := q.buildQuery()
+	m, plain, randomised := q.buildQuery()
 	actx, cancel := context.WithTimeout(ctx, q.r.attemptTime)
 	start := q.r.cfg.Now()
 	reply, err := q.r.cfg.Exchange(actx, netip.AddrPortFrom(q.server, 53), m, q.useTCP)
@@ -61,19 +61,25 @@ func (q *query) send(ctx context.Context) {
 			q.r.infra.SetNoCase(q.server)
 		}
 		q.r.infra.Success(q.server, q.r.cfg.Now().Sub(start))
+		if randomised {
+			restoreCase(reply, m.Question[0].Name, plain)
+		}
 		q.sent, q.reply = m, reply
-		q.to(stepReply, "%s from %s", dns.RcodeToString[reply.Rcode], q.server)
+		q.to(stepReply, "asked %s %s: %s from %s", m.Question[0].Name,
+			dns.TypeToString[m.Question[0].Qtype], dns.RcodeToString[reply.Rcode], q.server)
 	}
 }
 
 // buildQuery makes the upstream query: the minimised or full name, in
 // random case unless the server cannot take it, RD clear, EDNS unless the
-// server mishandles it. It reports whether the case was randomised.
-func (q *query) buildQuery() (*dns.Msg, bool) {
-	name, qtype := q.sendName()
+// server mishandles it. It returns the name before randomisation and
+// whether the case was randomised.
+func (q *query) buildQuery() (*dns.Msg, string, bool) {
+	plain, qtype := q.sendName()
+	name := plain
 	randomised := !q.r.cfg.No0x20 && !q.caseOff && !q.r.infra.NoCase(q.server)
 	if randomised {
-		name = q.randomCase(name)
+		name = q.randomCase(plain)
 	}
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
@@ -83,7 +89,7 @@ func (q *query) buildQuery() (*dns.Msg, bool) {
 		m.SetEdns0(udpSize, false)
 		q.r.addCookie(m, q.server)
 	}
-	return m, randomised
+	return m, plain, randomised
 }
 
 // sendName returns the name and type to ask: with QNAME minimisation

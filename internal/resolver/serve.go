@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/resolver/cache"
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
 )
 
 // Resolve resolves name and type iteratively from the root hints (or the
@@ -21,18 +22,20 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Resul
 }
 
 // resolve runs one client query's state machine within maxQueryTime, then
-// the Validator.
+// the Validator unless the client set CD (unchecked; validate_hook.go).
 func (r *Resolver) resolve(ctx context.Context, question dns.Question, tracing bool) Result {
+	return r.resolveChecked(ctx, question, tracing, false)
+}
+
+func (r *Resolver) resolveChecked(ctx context.Context, question dns.Question, tracing, unchecked bool) Result {
 	ctx, cancel := context.WithTimeout(ctx, r.queryTime)
 	defer cancel()
 	b := &budget{active: map[qkey]bool{}, tracing: tracing, hook: r.cfg.Trace}
 	q := r.newQuery(b, question.Name, question.Qtype, question.Qclass, 0)
 	res := q.run(ctx)
 	res.Trace = b.trace
-	if r.cfg.Validator != nil && res.Kind != KindServFail {
-		if err := r.cfg.Validator.Validate(ctx, question, &res); err != nil {
-			res = Result{Kind: KindServFail, Rcode: dns.RcodeServerFailure, Trace: res.Trace,
-				EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeDNSBogus, ExtraText: err.Error()}}
+	if r.cfg.Validator != nil && res.Kind != KindServFail && !unchecked {
+		if res = r.validated(ctx, question, res, b); res.Security == validate.Bogus {
 			return res // bogus data is never served stale
 		}
 	}
@@ -91,10 +94,15 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		if !r.pending.add(ip) {
 			return // DNSBomb: too many replies pending for this address
 		}
-		res = r.resolveShared(context.Background(), req.Question[0])
+		if req.CheckingDisabled {
+			res = r.resolveUnchecked(context.Background(), req.Question[0])
+		} else {
+			res = r.resolveShared(context.Background(), req.Question[0])
+		}
 		r.pending.done(ip)
 	}
 	resp.Rcode = res.Rcode
+	resp.AuthenticatedData = wantsAD(req) && res.Security == validate.Secure
 	resp.Answer = copyAnswer(res.Answer, req)
 	resp.Ns = copyRRs(res.Authority)
 	size := 512

@@ -111,6 +111,9 @@ func (s *Server) callHandler(msg []byte, req *dns.Msg, w *responseWriter) {
 	if req.IsTsig() != nil {
 		w.tsig = ErrTSIGNotVerified
 	}
+	if req.IsEdns0() == nil {
+		w.keepalive = 0 // RFC 7828 §3.3.2: only a query with OPT gets the option
+	}
 	s.cfg.Handler.ServeDNS(w, req)
 }
 

@@ -115,10 +115,21 @@ type Server struct {
 	// it starts (workers, query goroutines) before it ends.
 	wg sync.WaitGroup
 
-	mu        sync.Mutex // guards udp, listeners, conns, and closing's closure
+	mu        sync.Mutex // guards udp, listeners, conns, services, and closing's closure
 	udp       []*udpSocket
 	listeners []net.Listener
 	conns     map[*tcpConn]struct{}
+	services  []service // DoH and DoQ listeners (https.go, quic.go)
+}
+
+// service is a listener that runs its own connections (DoH's http.Server, DoQ's QUIC
+// listener). Shutdown calls stopIntake when it begins and closeAll when it ends.
+type service interface {
+	// stopIntake stops accepting connections and queries; what is in flight may finish.
+	// It must not block.
+	stopIntake()
+	// closeAll closes every connection at once.
+	closeAll()
 }
 
 // New returns a Server for cfg with defaults filled in, or an error naming the field that
@@ -188,6 +199,9 @@ func (s *Server) stopIntake() {
 	for c := range s.conns {
 		c.closeRead()
 	}
+	for _, svc := range s.services {
+		svc.stopIntake()
+	}
 }
 
 // closeAll closes every socket the Server holds.
@@ -200,6 +214,23 @@ func (s *Server) closeAll() {
 	for c := range s.conns {
 		c.conn.Close()
 	}
+	for _, svc := range s.services {
+		svc.closeAll()
+	}
+}
+
+// startService registers svc so that Shutdown stops it, and runs start under the lock so
+// that the goroutines start adds to wg are ordered before Shutdown's Wait; or it reports
+// ErrClosed.
+func (s *Server) startService(svc service, start func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping() {
+		return ErrClosed
+	}
+	s.services = append(s.services, svc)
+	start()
+	return nil
 }
 
 // startUDP registers socks so that Shutdown stops them and starts their readers, or

@@ -74,6 +74,10 @@ func newTCPConn(srv *Server, nc net.Conn) *tcpConn {
 func (c *tcpConn) serve() {
 	defer c.finish()
 	timeout := c.srv.cfg.TCPFirstMessageTimeout
+	if err := c.handshake(timeout); err != nil {
+		c.logEnd(err)
+		return
+	}
 	for c.acquire() {
 		msg, err := c.read(timeout)
 		if err != nil {
@@ -119,7 +123,8 @@ func (c *tcpConn) read(timeout time.Duration) ([]byte, error) {
 
 // answer runs one query; the reply goes out through send.
 func (c *tcpConn) answer(msg []byte) {
-	w := &responseWriter{sink: c, network: "tcp", local: c.conn.LocalAddr(), remote: c.conn.RemoteAddr()}
+	w := &responseWriter{sink: c, network: "tcp", local: c.conn.LocalAddr(), remote: c.conn.RemoteAddr(),
+		keepalive: keepaliveUnits(c.srv.cfg.TCPIdleTimeout)}
 	c.srv.answer(msg, tcpMessageMax, w)
 }
 

@@ -38,6 +38,11 @@ type responseWriter struct {
 	buf     []byte // where replies are packed; nil lets packing allocate
 	replied bool   // whether a reply went to sink
 	tsig    error  // what TsigStatus reports
+
+	// keepalive is the idle timeout, in units of 100 ms, that WriteMsg announces in an
+	// RFC 7828 edns-tcp-keepalive option on a reply that has an OPT record. Only TCP and
+	// DoT set it, and only for a query that had an OPT record itself (RFC 7828 §3.3.2).
+	keepalive uint16
 }
 
 // Network reports the transport the query came over: "udp" or "tcp".
@@ -51,6 +56,9 @@ func (w *responseWriter) RemoteAddr() net.Addr { return w.remote }
 
 // WriteMsg packs m and sends it as the reply.
 func (w *responseWriter) WriteMsg(m *dns.Msg) error {
+	if w.keepalive != 0 {
+		m = withKeepalive(m, w.keepalive)
+	}
 	packed, err := m.PackBuffer(w.buf)
 	if err != nil {
 		return fmt.Errorf("server: pack reply: %w", err)
@@ -89,4 +97,33 @@ func (w *responseWriter) sendError(msg []byte, rcode int) {
 	if reply := errorReply(msg, rcode, w.buf); reply != nil {
 		w.Write(reply) // a failed send leaves nothing more to do
 	}
+}
+
+// withKeepalive returns m with an edns-tcp-keepalive option carrying timeout (in units of
+// 100 ms, RFC 7828 §3.1) added to its OPT record. A reply without an OPT record, or whose
+// OPT already has the option, is returned as is. m itself is not changed: the copy shares
+// every record but the OPT.
+func withKeepalive(m *dns.Msg, timeout uint16) *dns.Msg {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return m
+	}
+	for _, o := range opt.Option {
+		if o.Option() == dns.EDNS0TCPKEEPALIVE {
+			return m
+		}
+	}
+	c := *m
+	c.Extra = make([]dns.RR, len(m.Extra))
+	for i, rr := range m.Extra {
+		if rr != opt {
+			c.Extra[i] = rr
+			continue
+		}
+		o := *opt
+		o.Option = append(append([]dns.EDNS0(nil), opt.Option...),
+			&dns.EDNS0_TCP_KEEPALIVE{Code: dns.EDNS0TCPKEEPALIVE, Timeout: timeout})
+		c.Extra[i] = &o
+	}
+	return &c
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -45,6 +46,22 @@ type Do53 struct {
 	// Nil means a net.Dialer. Tests and the testbed use it to map
 	// addresses or ports.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// LocalAddr, when valid, is the local address of every attempt, and
+	// its port, when nonzero, the source port of every UDP attempt. A
+	// fixed port switches off source-port randomisation, the defence RFC
+	// 5452 section 9.2 rests on: it exists for the lab and tests only,
+	// which measure what that defence is worth, and no configuration
+	// file reaches it. It is used only when Dial is nil; TCP always gets
+	// a port chosen by the system. Default: the zero value, a fresh
+	// random port per attempt.
+	LocalAddr netip.AddrPort
+
+	// IgnoreNearMisses keeps a UDP attempt waiting for its reply however
+	// many non-matching replies arrive, and never moves the query to TCP
+	// because of them: the RFC 5452 section 9.1 defence switched off. For
+	// the lab and tests only, like LocalAddr. Default: false.
+	IgnoreNearMisses bool
 }
 
 var _ Exchanger = (*Do53)(nil)
@@ -115,7 +132,7 @@ func (d *Do53) ExchangeOutcome(ctx context.Context, m *dns.Msg) (*dns.Msg, Outco
 			case err == nil:
 				out.Truncated = true
 				st = stepTCP
-			case out.NearMisses > misses && ctx.Err() == nil &&
+			case out.NearMisses > misses && ctx.Err() == nil && !d.IgnoreNearMisses &&
 				(errors.Is(err, ErrTimeout) || errors.Is(err, ErrMismatch)):
 				st = stepTCP
 			default:
@@ -188,7 +205,7 @@ func (d *Do53) exchangeUDP(ctx context.Context, q *dns.Msg, wire []byte, out *Ou
 		}
 		misses++
 		out.NearMisses++
-		if misses >= maxNearMisses {
+		if misses >= maxNearMisses && !d.IgnoreNearMisses {
 			return nil, fmt.Errorf("%w: udp %s: %d mismatched replies", ErrMismatch, d.Addr, misses)
 		}
 	}
@@ -244,7 +261,7 @@ func (d *Do53) dial(ctx context.Context, network string) (net.Conn, func(), erro
 	}
 	dial := d.Dial
 	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
+		dial = d.dialer(network).DialContext
 	}
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	conn, err := dial(dctx, network, d.Addr)
@@ -259,6 +276,19 @@ func (d *Do53) dial(ctx context.Context, network string) (net.Conn, func(), erro
 	// Cancelling ctx unblocks reads and writes at once.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	return conn, func() { stop(); conn.Close() }, nil
+}
+
+// dialer returns the default dialer for network, bound to LocalAddr when
+// it is set (its port for UDP only).
+func (d *Do53) dialer(network string) *net.Dialer {
+	if !d.LocalAddr.IsValid() {
+		return &net.Dialer{}
+	}
+	ip := d.LocalAddr.Addr().AsSlice()
+	if network == "udp" {
+		return &net.Dialer{LocalAddr: &net.UDPAddr{IP: ip, Port: int(d.LocalAddr.Port())}}
+	}
+	return &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
 }
 
 // attemptErr turns the error that ended an attempt into the error the

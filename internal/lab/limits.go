@@ -1,0 +1,60 @@
+package lab
+
+import "time"
+
+// Every bound the lab puts on itself. The lab attacks its own loopback
+// servers only (STYLE.md rule 15), and each scenario is bounded in time
+// and in the packets its attackers send, so a tour can never turn into a
+// flood of the machine it runs on.
+const (
+	// ScenarioTimeout bounds one scenario (issue 9: each at most 60 s).
+	ScenarioTimeout = 60 * time.Second
+	// ShortScenarioTimeout bounds one scenario in Short mode, which CI
+	// and "rensa demo" use.
+	ShortScenarioTimeout = 15 * time.Second
+	// MaxPackets bounds the packets the attackers of one scenario send:
+	// forged replies, spoofed queries and the queries that open windows.
+	MaxPackets = 600_000
+
+	// kaminskyAttempts is how many random names the Kaminsky attacker
+	// makes the resolver look up (each one a fresh race), in full and
+	// Short mode.
+	kaminskyAttempts      = 1000
+	kaminskyShortAttempts = 100
+	// kaminskyRaceOdds: the forger wins one race in this many. Real odds
+	// are far worse for the attacker (the poisoning scenario measures
+	// them); the lab is generous so the defence, not luck, is tested.
+	kaminskyRaceOdds = 4
+
+	// ampRate caps the spoofed queries per second of the amplification
+	// attacker, and ampDuration/ampShortDuration how long each burst lasts.
+	ampRate          = 2000
+	ampDuration      = 2 * time.Second
+	ampShortDuration = 250 * time.Millisecond
+	// ampQuiet is how long the victim's sink keeps reading after the
+	// last spoofed query, for replies still on their way.
+	ampQuiet = 300 * time.Millisecond
+
+	// poisonRate caps the forged replies per second of the blind
+	// poisoning attacker: a socket that cannot keep up drops packets and
+	// would make the measurement lie.
+	poisonRate = 50_000
+	// poisonForged and poisonShortForged are F, the forged replies per
+	// window of opportunity (RFC 5452 section 7.2); the short run covers
+	// the whole ID space (I = 65,536), so its prediction is certain.
+	poisonForged      = 32_768
+	poisonShortForged = 65_536
+	// poisonAttempts and poisonShortAttempts are A, the windows per
+	// setting.
+	poisonAttempts      = 16
+	poisonShortAttempts = 1
+	// poisonExchangeTimeout bounds one upstream UDP exchange of the
+	// poisoning resolver: longer than the longest window.
+	poisonExchangeTimeout = 5 * time.Second
+
+	// httpTimeout bounds every HTTP request of the takeover and CAA
+	// scenarios.
+	httpTimeout = 3 * time.Second
+	// maxPage bounds the web pages the lab reads.
+	maxPage = 4096
+)

@@ -1,0 +1,3 @@
+package lab
+
+type poisoning struct{ pending }

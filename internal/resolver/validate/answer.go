@@ -1,0 +1,169 @@
+package validate
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/dnsname"
+)
+
+// answer validates the reply to name and qtype, following CNAME and
+// DNAME links across zones (each link proven in its own zone). It ends
+// Secure when every link and the final answer or denial is proven, and at
+// the first link that is not.
+func (st *state) answer(name string, qtype uint16) Verdict {
+	var chain []dns.RR
+	for links := 0; ; links++ {
+		if links > maxChain {
+			return verdictOf(bogus(dns.ExtendedErrorCodeDNSBogus, "CNAME/DNAME chain longer than %d links", maxChain))
+		}
+		m, f := st.fetch(name, qtype)
+		if f != nil {
+			return verdictOf(f)
+		}
+		ans, auth := groupRRsets(m.Answer), groupRRsets(m.Ns)
+		if rs := pick(ans, name, qtype); rs != nil && m.Rcode == dns.RcodeSuccess {
+			if f := st.positive(rs, name, auth); f != nil {
+				return verdictOf(f)
+			}
+			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, plain(rs)...)}
+		}
+		if dn := dnameAbove(ans, name); dn != nil {
+			target, f := st.dname(dn, name)
+			if f != nil {
+				return verdictOf(f)
+			}
+			cn := &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: dn.rrs[0].Header().Ttl}, Target: target}
+			chain = append(chain, append(plain(dn), cn)...)
+			name = target
+			continue
+		}
+		if cn := pick(ans, name, dns.TypeCNAME); cn != nil && qtype != dns.TypeCNAME {
+			if f := st.positive(cn, name, auth); f != nil {
+				return verdictOf(f)
+			}
+			chain = append(chain, plain(cn)...)
+			name = dnsname.Canonical(cn.rrs[0].(*dns.CNAME).Target)
+			continue
+		}
+		return st.negative(m, name, qtype, chain, auth)
+	}
+}
+
+// verdictOf turns a failure into a verdict.
+func verdictOf(f *failure) Verdict {
+	return Verdict{Security: f.sec, EDE: f.ede()}
+}
+
+// positive proves the RRset rs, owned by name: it finds the secure zone
+// of its signer through the chain of trust and verifies a signature; a
+// signature from a wildcard (fewer labels than the owner) needs a proof
+// that name itself does not exist.
+func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
+	signer := rs.signer()
+	if signer != "" && !dnsname.IsSubdomain(rs.name, signer) {
+		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, which is not above it", rs.name, signer)
+	}
+	zone, keys, f := st.zoneOf(rs.name, signer)
+	switch {
+	case f != nil:
+		return f
+	case signer == "":
+		return bogus(dns.ExtendedErrorCodeRRSIGsMissing, "%s %s has no RRSIG in secure zone %s", rs.name, dns.TypeToString[rs.rtype], zone)
+	case zone != signer:
+		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, but its zone is %s", rs.name, signer, zone)
+	}
+	sig, f := st.verify(rs, zone, keys, st.now)
+	if f != nil {
+		return f
+	}
+	owner := dnsname.Labels(rs.name)
+	if strings.HasPrefix(rs.name, "*.") {
+		owner--
+	}
+	if int(sig.Labels) >= owner {
+		return nil
+	}
+	p, f := st.denial(zone, keys, auth)
+	if f != nil {
+		return f
+	}
+	return st.proveWildcard(p, name, sig.Labels)
+}
+
+// dnameAbove returns a DNAME RRset owned by an ancestor of name.
+func dnameAbove(ans []*rrset, name string) *rrset {
+	for _, s := range ofType(ans, dns.TypeDNAME) {
+		if dnsname.IsSubdomain(name, s.name) && s.name != name {
+			return s
+		}
+	}
+	return nil
+}
+
+// dname proves the DNAME RRset dn and returns the name it rewrites name
+// to (RFC 6672 §2.2); the synthesised CNAME is made here, not taken from
+// the reply, since it is not signed.
+func (st *state) dname(dn *rrset, name string) (string, *failure) {
+	if f := st.positive(dn, dn.name, nil); f != nil {
+		return "", f
+	}
+	target := dnsname.Canonical(dn.rrs[0].(*dns.DNAME).Target)
+	prefix := strings.TrimSuffix(name, dn.name)
+	out := dnsname.Canonical(prefix + target)
+	if target == "." {
+		out = dnsname.Canonical(prefix)
+	}
+	if _, ok := dns.IsDomainName(out); !ok || len(out) > 255 {
+		return "", bogus(dns.ExtendedErrorCodeDNSBogus, "DNAME %s makes %s too long", dn.name, name)
+	}
+	return out, nil
+}
+
+// negative proves an NXDOMAIN or NODATA reply for name: its SOA's signer
+// is the zone; the SOA, NSEC and NSEC3 RRsets verify; they prove the
+// denial. An unsigned reply is Insecure only when the chain of trust
+// shows the name's zone unsigned.
+func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR, auth []*rrset) Verdict {
+	var soa *rrset
+	if s := ofType(auth, dns.TypeSOA); len(s) == 1 {
+		soa = s[0]
+	}
+	signer := ""
+	if soa != nil {
+		signer = soa.signer()
+		if !dnsname.IsSubdomain(name, soa.name) || signer != "" && signer != soa.name {
+			return verdictOf(bogus(dns.ExtendedErrorCodeDNSBogus, "the SOA of the denial, %s, is not the zone of %s", soa.name, name))
+		}
+	}
+	zone, keys, f := st.zoneOf(name, signer)
+	switch {
+	case f != nil:
+		return verdictOf(f)
+	case soa == nil || signer == "":
+		return verdictOf(bogus(dns.ExtendedErrorCodeRRSIGsMissing, "unsigned negative answer for %s from secure zone %s", name, zone))
+	case zone != signer:
+		return verdictOf(bogus(dns.ExtendedErrorCodeDNSBogus, "denial signed by %s, but the zone of %s is %s", signer, name, zone))
+	}
+	p, f := st.denial(zone, keys, auth)
+	if f != nil {
+		return verdictOf(f)
+	}
+	switch m.Rcode {
+	case dns.RcodeNameError:
+		f = st.proveNXDomain(p, name)
+	case dns.RcodeSuccess:
+		var res noDataResult
+		res, f = st.proveNoData(p, name, qtype)
+		if f == nil && res == insecureDelegation {
+			f = insecure(0, "%s is an insecure delegation", name)
+		}
+	default:
+		f = bogus(dns.ExtendedErrorCodeDNSBogus, "rcode %s cannot be validated", dns.RcodeToString[m.Rcode])
+	}
+	if f != nil {
+		return verdictOf(f)
+	}
+	return Verdict{Security: Secure, Rcode: m.Rcode, Answer: chain, Authority: plain(soa)}
+}

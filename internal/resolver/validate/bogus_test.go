@@ -1,0 +1,170 @@
+package validate
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/dnssec"
+)
+
+// TestBogus breaks a signed world in each way a validator must catch and
+// checks the verdict and the Extended DNS Error that names the fault.
+func TestBogus(t *testing.T) {
+	day := signTime.Add(24 * time.Hour)
+	wrongDS := "child IN DS 4711 13 2 " + strings.Repeat("ab", 32) + "\n"
+	cases := []struct {
+		name   string
+		zone   string // extra test. zone text
+		p      *dnssec.NSEC3Params
+		now    time.Time
+		qname  string
+		qtype  uint16
+		mutate func(w *world, name string, qtype uint16, m *dns.Msg)
+		want   Security
+		ede    uint16
+	}{
+		{name: "expired", now: signTime.Add(20 * 24 * time.Hour), qname: "www.test.", qtype: dns.TypeA,
+			want: Bogus, ede: dns.ExtendedErrorCodeSignatureExpired},
+		{name: "not yet valid", now: signTime.Add(-2 * time.Hour), qname: "www.test.", qtype: dns.TypeA,
+			want: Bogus, ede: dns.ExtendedErrorCodeSignatureNotYetValid},
+		{name: "tampered data", qname: "www.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeDNSBogus,
+			mutate: func(_ *world, name string, _ uint16, m *dns.Msg) {
+				if name == "www.test." {
+					for _, rr := range m.Answer {
+						if a, ok := rr.(*dns.A); ok {
+							a.A = net.IPv4(203, 0, 113, 66)
+						}
+					}
+				}
+			}},
+		{name: "RRSIG stripped", qname: "www.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeRRSIGsMissing,
+			mutate: func(_ *world, name string, _ uint16, m *dns.Msg) {
+				if name == "www.test." {
+					m.Answer = withoutType(m.Answer, dns.TypeRRSIG)
+				}
+			}},
+		{name: "NSEC stripped", qname: "nope.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeNSECMissing,
+			mutate: func(_ *world, name string, _ uint16, m *dns.Msg) {
+				if name == "nope.test." {
+					m.Ns = withoutType(withoutType(m.Ns, dns.TypeNSEC), dns.TypeNSEC3)
+				}
+			}},
+		{name: "NSEC3 stripped", p: &dnssec.NSEC3Params{}, qname: "nope.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeNSECMissing,
+			mutate: func(_ *world, name string, _ uint16, m *dns.Msg) {
+				if name == "nope.test." {
+					m.Ns = withoutType(m.Ns, dns.TypeNSEC3)
+				}
+			}},
+		{name: "DS matches no key", zone: wrongDS, qname: "www.child.test.", qtype: dns.TypeA,
+			want: Bogus, ede: dns.ExtendedErrorCodeDNSKEYMissing},
+		{name: "DNSKEY missing", qname: "www.child.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeDNSKEYMissing,
+			mutate: func(_ *world, name string, qtype uint16, m *dns.Msg) {
+				if name == "child.test." && qtype == dns.TypeDNSKEY {
+					m.Answer = nil
+				}
+			}},
+		{name: "unsupported algorithm", zone: "child IN DS 4711 200 2 " + strings.Repeat("ab", 32) + "\n",
+			qname: "www.child.test.", qtype: dns.TypeA, want: Insecure, ede: dns.ExtendedErrorCodeUnsupportedDNSKEYAlgorithm},
+		{name: "unsupported digest", zone: "child IN DS 4711 13 3 " + strings.Repeat("ab", 32) + "\n",
+			qname: "www.child.test.", qtype: dns.TypeA, want: Insecure, ede: dns.ExtendedErrorCodeUnsupportedDSDigestType},
+		{name: "NSEC3 iterations", p: &dnssec.NSEC3Params{}, qname: "nope.test.", qtype: dns.TypeA,
+			want: Insecure, ede: dns.ExtendedErrorCodeUnsupportedNSEC3IterValue,
+			mutate: func(w *world, name string, _ uint16, m *dns.Msg) {
+				if name != "nope.test." {
+					return
+				}
+				for _, rr := range m.Ns {
+					if n, ok := rr.(*dns.NSEC3); ok {
+						n.Iterations = 2500
+					}
+				}
+				for _, s := range groupRRsets(m.Ns) {
+					if s.rtype == dns.TypeNSEC3 {
+						m.Ns = w.resign(m.Ns, s.name, dns.TypeNSEC3, "test.")
+					}
+				}
+			}},
+		{name: "wildcard replayed", qname: "exists.wild.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeNSECMissing,
+			mutate: func(w *world, name string, qtype uint16, m *dns.Msg) {
+				if name == "exists.wild.test." && qtype == dns.TypeA {
+					r, _ := w.fetchOnly("x.wild.test.", dns.TypeA)
+					rename(r, "x.wild.test.", "exists.wild.test.")
+					*m = *r
+				}
+			}},
+		{name: "NXDOMAIN for a name that exists", qname: "www.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeNSECMissing,
+			mutate: func(w *world, name string, qtype uint16, m *dns.Msg) {
+				if name == "www.test." {
+					r, _ := w.fetchOnly("nope.test.", dns.TypeA)
+					rename(r, "nope.test.", "www.test.")
+					*m = *r
+				}
+			}},
+		{name: "NODATA for a type that exists", p: &dnssec.NSEC3Params{}, qname: "www.test.", qtype: dns.TypeA, want: Bogus, ede: dns.ExtendedErrorCodeDNSBogus,
+			mutate: func(w *world, name string, qtype uint16, m *dns.Msg) {
+				if name == "www.test." && qtype == dns.TypeA {
+					r, _ := w.fetchOnly("www.test.", dns.TypeMX)
+					r.Question[0].Qtype = dns.TypeA
+					*m = *r
+				}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t,
+				zspec{origin: ".", text: rootZone},
+				zspec{origin: "test.", text: testZone + c.zone, nsec3: c.p},
+				zspec{origin: "child.test.", text: childZone},
+				zspec{origin: "unsigned.test.", text: unsignedZone, unsigned: true})
+			if c.mutate != nil {
+				w.mutate = func(name string, qtype uint16, m *dns.Msg) { c.mutate(w, name, qtype, m) }
+			}
+			now := c.now
+			if now.IsZero() {
+				now = day
+			}
+			vd := w.validator(now).Validate(context.Background(), dns.Question{Name: c.qname, Qtype: c.qtype, Qclass: dns.ClassINET}, w.fetch)
+			if vd.Security != c.want || vd.EDE == nil || vd.EDE.InfoCode != c.ede {
+				t.Errorf("%v EDE %v, want %v EDE %d", vd.Security, vd.EDE, c.want, c.ede)
+			}
+			if vd.Security == Bogus && (len(vd.Answer) > 0 || vd.Rcode != 0) {
+				t.Errorf("bogus verdict carries data: %v", vd.Answer)
+			}
+		})
+	}
+}
+
+// fetchOnly fetches without the world's mutation.
+func (w *world) fetchOnly(name string, qtype uint16) (*dns.Msg, error) {
+	saved := w.mutate
+	w.mutate = nil
+	defer func() { w.mutate = saved }()
+	return w.fetch(context.Background(), name, qtype)
+}
+
+// rename gives the question and every record owned by from the name to.
+func rename(m *dns.Msg, from, to string) {
+	m.Question[0].Name = to
+	for _, rr := range append(m.Answer, m.Ns...) {
+		if strings.EqualFold(rr.Header().Name, from) {
+			rr.Header().Name = to
+		}
+	}
+}
+
+// withoutType returns section without records of type t.
+func withoutType(section []dns.RR, t uint16) []dns.RR {
+	var out []dns.RR
+	for _, rr := range section {
+		if rr.Header().Rrtype != t {
+			out = append(out, rr)
+		}
+	}
+	return out
+}

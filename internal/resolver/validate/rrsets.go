@@ -1,0 +1,110 @@
+package validate
+
+import (
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/dnsname"
+)
+
+// rrset is one RRset of a reply with the RRSIGs that cover it.
+type rrset struct {
+	name  string // canonical owner
+	rtype uint16
+	rrs   []dns.RR
+	sigs  []*dns.RRSIG
+}
+
+// signer returns the signer name of the RRset's signatures (canonical),
+// "" when it has none. Signatures naming different signers make it "?",
+// which no zone matches.
+func (s *rrset) signer() string {
+	out := ""
+	for _, sig := range s.sigs {
+		n := dnsname.Canonical(sig.SignerName)
+		switch {
+		case out == "":
+			out = n
+		case out != n:
+			return "?"
+		}
+	}
+	return out
+}
+
+// groupRRsets splits a section into RRsets, attaching each RRSIG to the
+// RRset it covers; RRSIGs covering nothing present are dropped, and so are
+// OPT records.
+func groupRRsets(section []dns.RR) []*rrset {
+	var out []*rrset
+	find := func(name string, t uint16) *rrset {
+		for _, s := range out {
+			if s.name == name && s.rtype == t {
+				return s
+			}
+		}
+		return nil
+	}
+	for _, rr := range section {
+		h := rr.Header()
+		if h.Rrtype == dns.TypeRRSIG || h.Rrtype == dns.TypeOPT {
+			continue
+		}
+		name := dnsname.Canonical(h.Name)
+		s := find(name, h.Rrtype)
+		if s == nil {
+			s = &rrset{name: name, rtype: h.Rrtype}
+			out = append(out, s)
+		}
+		s.rrs = append(s.rrs, rr)
+	}
+	for _, rr := range section {
+		if sig, ok := rr.(*dns.RRSIG); ok {
+			if s := find(dnsname.Canonical(sig.Hdr.Name), sig.TypeCovered); s != nil {
+				s.sigs = append(s.sigs, sig)
+			}
+		}
+	}
+	return out
+}
+
+// pick returns the RRset of type t owned by name in sets, nil if none.
+func pick(sets []*rrset, name string, t uint16) *rrset {
+	for _, s := range sets {
+		if s.name == name && s.rtype == t {
+			return s
+		}
+	}
+	return nil
+}
+
+// ofType returns the RRsets of type t in sets.
+func ofType(sets []*rrset, t uint16) []*rrset {
+	var out []*rrset
+	for _, s := range sets {
+		if s.rtype == t {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// plain returns the records of sets without their signatures.
+func plain(sets ...*rrset) []dns.RR {
+	var out []dns.RR
+	for _, s := range sets {
+		if s != nil {
+			out = append(out, s.rrs...)
+		}
+	}
+	return out
+}
+
+// hasType reports whether the type bitmap ts holds t.
+func hasType(ts []uint16, t uint16) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}

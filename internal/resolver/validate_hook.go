@@ -1,0 +1,204 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
+	"github.com/rensa-dns/rensa/internal/transport"
+)
+
+// This file joins the resolver to its Validator (package
+// resolver/validate): the fetch function that gets DNSSEC records from
+// the authoritative servers, what a verdict does to a result, and the CD
+// bit's unchecked path.
+
+// cdFlightClass keys the in-flight merge of CD (checking disabled)
+// queries apart from validated ones: the two must not share a result.
+const cdFlightClass = 0xff00
+
+// maxFetchReferrals bounds the referrals one validation fetch follows
+// from the closest cached zone cut down to the name's zone.
+const maxFetchReferrals = 2 * maxDepth
+
+// errFetchLimit is returned when a fetch would exceed the client query's
+// upstream send budget (maxSendsPerQuery).
+var errFetchLimit = errors.New("resolver: upstream query limit reached while validating")
+
+// validated runs the Validator on res and applies its verdict: a Secure
+// answer is replaced by the validated records (served with AD); a Bogus
+// one becomes SERVFAIL with the verdict's EDE; Insecure and Indeterminate
+// ones are served as resolved, with an EDE when the verdict has one (27,
+// say).
+func (r *Resolver) validated(ctx context.Context, q dns.Question, res Result, b *budget) Result {
+	vd := r.cfg.Validator.Validate(ctx, q, r.dnssecFetch(b))
+	res.Security = vd.Security
+	switch vd.Security {
+	case validate.Secure:
+		res.Rcode, res.Answer, res.Authority = vd.Rcode, vd.Answer, vd.Authority
+		res.Kind = kindOf(q, vd)
+	case validate.Bogus:
+		ede := vd.EDE
+		if ede == nil {
+			ede = &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeDNSBogus, ExtraText: "bogus"}
+		}
+		return Result{Kind: KindServFail, Rcode: dns.RcodeServerFailure, EDE: ede, Trace: res.Trace, Security: validate.Bogus}
+	default:
+		if res.EDE == nil {
+			res.EDE = vd.EDE
+		}
+	}
+	return res
+}
+
+// kindOf classifies a Secure verdict's answer to q.
+func kindOf(q dns.Question, vd validate.Verdict) Kind {
+	switch {
+	case vd.Rcode == dns.RcodeNameError:
+		return KindNXDomain
+	case len(vd.Answer) > 0 && vd.Answer[len(vd.Answer)-1].Header().Rrtype == q.Qtype:
+		return KindAnswer
+	}
+	return KindNoData
+}
+
+// wantsAD reports whether a client asked for the AD bit: it sent DO or
+// AD (RFC 6840 §5.8), and not CD.
+func wantsAD(req *dns.Msg) bool {
+	if req.CheckingDisabled {
+		return false
+	}
+	opt := req.IsEdns0()
+	return req.AuthenticatedData || opt != nil && opt.Do()
+}
+
+// resolveUnchecked resolves a query with the CD bit: through the failure
+// cache and the in-flight merge, without validation (RFC 4035 §3.2.2).
+func (r *Resolver) resolveUnchecked(ctx context.Context, q dns.Question) Result {
+	if res, ok := r.failed.get(q); ok {
+		return r.staleOr(q, res)
+	}
+	res, err := r.flight.do(ctx, q.Name, q.Qtype, cdFlightClass, func(ctx context.Context) Result {
+		return r.resolveChecked(ctx, q, r.cfg.Trace != nil, true)
+	})
+	if err != nil {
+		return Result{Kind: KindServFail, Rcode: dns.RcodeServerFailure,
+			EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: err.Error()}}
+	}
+	return res
+}
+
+// dnssecFetch returns the Validator's fetch function for one client
+// query: sends count against b, like the resolution's own.
+func (r *Resolver) dnssecFetch(b *budget) validate.Fetch {
+	return func(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+		return r.fetchDNSSEC(ctx, b, dns.CanonicalName(name), qtype)
+	}
+}
+
+// fetchDNSSEC asks the servers of name's zone (its parent's for DS) for
+// name and qtype with DO set: it starts at the closest cached zone cut,
+// which the resolution just walked, and follows referrals from there.
+func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtype uint16) (*dns.Msg, error) {
+	q := r.newQuery(b, name, qtype, dns.ClassINET, 1)
+	q.findDelegation()
+	for range maxFetchReferrals {
+		reply, err := r.askDO(ctx, q, name, qtype)
+		if err != nil {
+			return nil, err
+		}
+		zone, ns, ok := referralIn(reply, q.zone, name, qtype)
+		if !ok {
+			return reply, nil
+		}
+		q.setZone(zone, ns, reply.Extra)
+	}
+	return nil, fmt.Errorf("resolver: more than %d referrals fetching %s %s", maxFetchReferrals, name, dns.TypeToString[qtype])
+}
+
+// referralIn returns the zone cut a reply from zone refers to for name,
+// when it is a referral: no answer, not authoritative, NS records for a
+// zone below zone and at or above name (for DS, above name).
+func referralIn(reply *dns.Msg, zone, name string, qtype uint16) (string, []*dns.NS, bool) {
+	if len(reply.Answer) > 0 || reply.Rcode != dns.RcodeSuccess || reply.Authoritative {
+		return "", nil, false
+	}
+	var ns []*dns.NS
+	cut := ""
+	for _, rr := range reply.Ns {
+		n, ok := rr.(*dns.NS)
+		if !ok {
+			continue
+		}
+		owner := dns.CanonicalName(n.Hdr.Name)
+		if owner == zone || !dns.IsSubDomain(zone, owner) || !dns.IsSubDomain(owner, name) ||
+			qtype == dns.TypeDS && owner == name || cut != "" && owner != cut {
+			continue
+		}
+		cut = owner
+		ns = append(ns, n)
+	}
+	return cut, ns, cut != ""
+}
+
+// askDO sends name and qtype with DO set to the servers of q.zone in
+// turn until one gives a reply that is not SERVFAIL or REFUSED. A
+// truncated UDP reply is asked again over TCP; glueless servers get their
+// addresses from a sub-resolution.
+func (r *Resolver) askDO(ctx context.Context, q *query, name string, qtype uint16) (*dns.Msg, error) {
+	var last error = fmt.Errorf("resolver: no server for %s", q.zone)
+	for _, s := range q.servers {
+		if len(s.addrs) == 0 && !s.fetched && q.depth < maxDepth {
+			s.fetched = true
+			sub := r.newQuery(q.b, s.name, dns.TypeA, dns.ClassINET, q.depth+1).run(ctx)
+			s.addrs = q.usable(addrsOf(sub.Answer, s.name))
+		}
+		for _, a := range s.addrs {
+			reply, err := r.exchangeDO(ctx, q.b, a, name, qtype)
+			if err != nil {
+				last = err
+				if errors.Is(err, errFetchLimit) || ctx.Err() != nil {
+					return nil, err
+				}
+				continue
+			}
+			if reply.Rcode == dns.RcodeServerFailure || reply.Rcode == dns.RcodeRefused {
+				last = fmt.Errorf("resolver: %s from %s", dns.RcodeToString[reply.Rcode], a)
+				continue
+			}
+			return reply, nil
+		}
+	}
+	return nil, last
+}
+
+// exchangeDO makes one exchange with server, over TCP when the UDP reply
+// is truncated, and checks that the reply answers the question.
+func (r *Resolver) exchangeDO(ctx context.Context, b *budget, server netip.Addr, name string, qtype uint16) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired = false
+	m.SetEdns0(udpSize, true)
+	for _, tcp := range []bool{false, true} {
+		if b.sends >= maxSendsPerQuery {
+			return nil, errFetchLimit
+		}
+		b.sends++
+		actx, cancel := context.WithTimeout(ctx, r.attemptTime)
+		reply, err := r.cfg.Exchange(actx, netip.AddrPortFrom(server, 53), m, tcp)
+		cancel()
+		switch {
+		case err != nil:
+			return nil, err
+		case !sameQuestion(m, reply):
+			return nil, transport.ErrMismatch
+		case !reply.Truncated:
+			return reply, nil
+		}
+	}
+	return nil, fmt.Errorf("resolver: truncated reply over TCP from %s", server)
+}
