@@ -7,7 +7,9 @@
 # ECDSAP256SHA256 (a KSK and a ZSK made once by rensa keygen, the same key
 # files for all three tools) and NSEC3 with 0 extra iterations and no salt
 # (RFC 9276). Each tool signs RUNS times; the median wall time is reported,
-# with the ratio to the faster of the two reference signers. Each signed zone
+# with the ratio to the faster of the two reference signers, and the
+# median CPU seconds (user + system), which show what a busy machine costs
+# a signer that uses several cores. Each signed zone
 # is checked once with rensa verify, so a fast wrong answer does not count.
 #
 # dnssec-signzone runs on all cores (its default: one thread per CPU), rensa
@@ -65,10 +67,11 @@ sign_ldns() {
 	(cd "$WORK/keys" && ldns-signzone -n -t 0 -f "$WORK/ldns.signed" "$WORK/zone" "$KSK" "$ZSK")
 }
 
-# wall prints the wall-clock seconds of one run of "sign_$1".
+# wall prints the wall-clock and the CPU (user + system) seconds of one
+# run of "sign_$1", as "wall,cpu".
 wall() {
-	local TIMEFORMAT=%R
-	{ time "sign_$1" 2>"$WORK/$1.err"; } 2>&1
+	local TIMEFORMAT='%R,%U,%S'
+	{ time "sign_$1" 2>"$WORK/$1.err"; } 2>&1 | awk -F, '{ printf "%s,%.2f\n", $1, $2 + $3 }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -98,19 +101,22 @@ main() {
 			head -5 "$WORK/$s.verify" >&2
 			exit 1
 		fi
-		echo "$s $(echo "$list" | tr ' ' '\n' | grep . | median) [$list ]" | tee -a "$results" >&2
+		local walls cpus
+		walls=$(echo "$list" | tr ' ' '\n' | grep . | cut -d, -f1 | median)
+		cpus=$(echo "$list" | tr ' ' '\n' | grep . | cut -d, -f2 | median)
+		echo "$s $walls $cpus [$list ] (wall,cpu per run)" | tee -a "$results" >&2
 	done
 	local best
 	best=$(awk '$1 != "rensa" { print $2 }' "$results" | sort -n | head -1)
-	printf '%-16s %10s %16s\n' signer seconds vs_fastest_peer
-	while read -r name secs _; do
+	printf '%-16s %10s %16s %12s\n' signer wall_s vs_fastest_peer cpu_s
+	while read -r name secs cpu _; do
 		local ratio="-"
 		if [ -n "$best" ]; then ratio=$(awk -v a="$secs" -v b="$best" 'BEGIN { printf "%.2fx", a / b }'); fi
 		case "$name" in
 			bind) name=dnssec-signzone ;;
 			ldns) name=ldns-signzone ;;
 		esac
-		printf '%-16s %10.2f %16s\n' "$name" "$secs" "$ratio"
+		printf '%-16s %10.2f %16s %12.2f\n' "$name" "$secs" "$ratio" "$cpu"
 	done <"$results"
 }
 

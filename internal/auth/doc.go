@@ -94,6 +94,10 @@
 // NSEC-signed when the apex has an NSEC record. Matching and covering
 // records are found in a denialIndex (sorted owners, or NSEC3 hashes),
 // built on first use per zone snapshot and dropped with the zone set.
+// NSEC3 proofs hash names at query time, so a pre-signed zone whose
+// NSEC3PARAM asks for more than 50 extra iterations is refused by
+// CheckNSEC3 [nsec3cap.go] before it is served (RFC 9276), and never
+// hashed for if served anyway (it gets no NSEC3 proofs).
 // A signed reply too big for UDP is truncated (TC=1) like any other and
 // goes whole over TCP.
 //
