@@ -19,6 +19,7 @@ import (
 	"github.com/rensa-dns/rensa/internal/auth"
 	"github.com/rensa-dns/rensa/internal/config"
 	"github.com/rensa-dns/rensa/internal/dnssec"
+	"github.com/rensa-dns/rensa/internal/ratelimit"
 	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
@@ -77,11 +78,16 @@ const maxRefreshWait = time.Hour
 
 // authOptions is what "rensa auth" was told.
 type authOptions struct {
-	listen  []string
-	zones   []zoneSource
-	nsid    string
-	version string
-	id      string
+	listen []string
+	zones  []zoneSource
+	nsid   string
+
+	// The defences: RRL and cookies are on unless switched off here.
+	noRRL          bool
+	rrlLogOnly     bool
+	requireCookies bool
+	version        string
+	id             string
 
 	// hup triggers a reload. Nil means SIGHUP; tests send on a channel.
 	hup <-chan os.Signal
@@ -130,6 +136,9 @@ func (o *authOptions) addFlags(fs *flag.FlagSet) {
 		o.zones[len(o.zones)-1].nsec3 = on
 		return nil
 	})
+	fs.BoolVar(&o.noRRL, "no-rrl", false, "turn response rate limiting off (it is on by default: 5 responses/s per response class and client /24, slip 2)")
+	fs.BoolVar(&o.rrlLogOnly, "rrl-log-only", false, "count what rate limiting would drop, without dropping")
+	fs.BoolVar(&o.requireCookies, "require-cookies", false, "answer UDP queries without a valid DNS cookie with TC=1 or BADCOOKIE")
 	fs.StringVar(&o.nsid, "nsid", "", "name server ID for EDNS NSID (RFC 5001): text, or hex after 0x")
 	fs.StringVar(&o.version, "version-string", "", "answer to version.bind CH TXT (default: refused)")
 	fs.StringVar(&o.id, "id", "", "answer to id.server and hostname.bind CH TXT (default: refused)")
@@ -181,6 +190,7 @@ func runAuth(ctx context.Context, opts authOptions, stdout, stderr io.Writer) er
 	svc := authService{
 		listen:  listen,
 		auth:    auth.Config{NSID: opts.nsid, Version: opts.version, ID: opts.id},
+		stack:   stackConfig(opts.noRRL, opts.rrlLogOnly, opts.requireCookies),
 		sources: func() ([]zoneSource, error) { return opts.zones, nil },
 		hup:     opts.hup,
 	}
@@ -192,6 +202,10 @@ func runAuth(ctx context.Context, opts authOptions, stdout, stderr io.Writer) er
 type authService struct {
 	listen []string
 	auth   auth.Config // without Zones and Logger, which run fills in
+	// stack configures the defences in front of the engine: DNS cookies,
+	// response rate limiting and the precompiled-answer fast path. Its
+	// zero value turns all three on at the LIMITS.md defaults.
+	stack auth.StackConfig
 	// sources returns the zones to load; called at start and on every
 	// reload, so "rensa serve" can re-read its configuration file.
 	sources func() ([]zoneSource, error)
@@ -218,10 +232,15 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	r.engine.SetZones(zones)
-	srv, err := server.New(server.Config{Handler: r.engine, Logger: r.logger})
+	st, err := auth.NewStack(r.engine, svc.stack)
 	if err != nil {
 		return err
 	}
+	srv, err := server.New(server.Config{Handler: st.Handler, RawHandler: st.RawHandler, Logger: r.logger})
+	if err != nil {
+		return err
+	}
+	defer logRRLStats(st.Limiter, r.logger)
 	defer shutdownServer(srv, r.logger)
 	for _, addr := range svc.listen {
 		udp, tcp, err := srv.Listen(addr)
@@ -393,4 +412,19 @@ func shutdownServer(srv *server.Server, logger *slog.Logger) {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("shutdown", "err", err)
 	}
+}
+
+// logRRLStats logs what response rate limiting did while the server ran.
+func logRRLStats(l *ratelimit.Limiter, logger *slog.Logger) {
+	st := l.Stats()
+	logger.Info("response rate limiting", "answered", st.Answered, "dropped", st.Dropped, "slipped", st.Slipped, "exempt", st.Exempt)
+}
+
+// stackConfig turns the defence switches into the stack's configuration.
+func stackConfig(noRRL, rrlLogOnly, requireCookies bool) auth.StackConfig {
+	var c auth.StackConfig
+	c.RRL.Disabled = noRRL
+	c.RRL.LogOnly = rrlLogOnly
+	c.Cookies.Require = requireCookies
+	return c
 }

@@ -105,6 +105,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 			ID:         cfg.Auth.ID,
 			MaxUDPSize: cfg.Auth.MaxUDPSize,
 		},
+		stack:   stackConfig(cfg.Auth.NoRRL, cfg.Auth.RRLLogOnly, cfg.Auth.RequireCookies),
 		sources: configZones(opts.config),
 		hup:     opts.hup,
 	}

@@ -78,6 +78,22 @@ type Auth struct {
 	// (the DNS flag day 2020 value, which avoids IP fragmentation).
 	MaxUDPSize int `toml:"max-udp-size"`
 
+	// NoRRL turns response rate limiting off. Default: false, RRL is on
+	// at the LIMITS.md numbers (5 responses/s per response class and
+	// client /24 or /56, window 15 s, slip 2): an authoritative server
+	// without it is an amplifier for anyone who forges a victim's address.
+	NoRRL bool `toml:"no-rrl"`
+
+	// RRLLogOnly counts what RRL would drop without dropping it, to
+	// size the limits before enforcing them. Default: false.
+	RRLLogOnly bool `toml:"rrl-log-only"`
+
+	// RequireCookies answers UDP queries without a valid DNS cookie
+	// (RFC 7873) with TC=1 or BADCOOKIE, sending such clients to TCP or
+	// to a cookie exchange. Default: false, cookies are offered, not
+	// required.
+	RequireCookies bool `toml:"require-cookies"`
+
 	// Zones lists the zones to serve. Default: none.
 	Zones []Zone `toml:"zone"`
 }

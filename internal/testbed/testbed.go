@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rensa-dns/rensa/internal/auth"
+	"github.com/rensa-dns/rensa/internal/ratelimit"
 	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
@@ -260,9 +261,16 @@ func (tb *Testbed) start(ns *nameServer, port int) error {
 	if err != nil {
 		return fmt.Errorf("testbed: server %s: %w", ns.ip, err)
 	}
+	// The testbed serves like production (cookies, the fast path), except
+	// for rate limiting: every test resolver queries from 127.0.0.1, and
+	// one /24 budget shared by parallel tests would make them flaky.
+	st, err := auth.NewStack(a, auth.StackConfig{RRL: ratelimit.Config{Disabled: true}})
+	if err != nil {
+		return fmt.Errorf("testbed: server %s: %w", ns.ip, err)
+	}
 	// One UDP socket is plenty on loopback, and without SO_REUSEPORT no
 	// other process can share (and steal from) the address.
-	srv, err := server.New(server.Config{Handler: a, Logger: logger, UDPSockets: 1})
+	srv, err := server.New(server.Config{Handler: st.Handler, RawHandler: st.RawHandler, Logger: logger, UDPSockets: 1})
 	if err != nil {
 		return fmt.Errorf("testbed: server %s: %w", ns.ip, err)
 	}
