@@ -54,7 +54,7 @@ make_zone() {
 }
 
 start_rensa() {
-	taskset -c 1 ./bin/rensa auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" \
+	taskset -c 1 ./bin/rensa auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" --no-rrl \
 		>"$WORK/rensa.log" 2>&1 &
 	SERVER_PID=$!
 }
@@ -125,9 +125,13 @@ wait_ready() {
 	return 1
 }
 
-# cpu_seconds prints the user+system CPU seconds used so far by a process.
+# cpu_seconds prints the user+system CPU seconds used so far by a process
+# and its children (NSD serves from forked processes).
 cpu_seconds() {
-	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+	local pids
+	pids="$1 $(pgrep -P "$1" | tr '\n' ' ')"
+	for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done |
+		awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t / hz }'
 }
 
 # measure prints "qps" for one run against the running server.

@@ -6,7 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/rensa-dns/rensa/internal/server"
 )
 
 func TestQueryParseArgs(t *testing.T) {
@@ -458,5 +463,102 @@ func TestQueryNoReply(t *testing.T) {
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("--timeout ignored: took %v", time.Since(start))
+	}
+}
+
+// unboundTLSConf makes Unbound serve one local record over plain DNS, DoT and DoH.
+const unboundTLSConf = `server:
+	verbosity: 1
+	interface: 127.0.0.1@%[1]d
+	interface: 127.0.0.1@%[2]d
+	interface: 127.0.0.1@%[3]d
+	port: %[1]d
+	tls-port: %[2]d
+	https-port: %[3]d
+	tls-service-key: %[4]q
+	tls-service-pem: %[5]q
+	http-endpoint: "/dns-query"
+	do-ip6: no
+	num-threads: 1
+	so-reuseport: no
+	username: ""
+	chroot: ""
+	pidfile: ""
+	directory: %[6]q
+	use-syslog: no
+	logfile: ""
+	module-config: "iterator"
+	access-control: 127.0.0.0/8 allow
+	local-zone: "unbound-query.test." static
+	local-data: "www.unbound-query.test. 300 IN A 192.0.2.54"
+remote-control:
+	control-enable: no
+`
+
+// TestQueryEncryptedAgainstUnbound runs "rensa query @tls://" and "@https://" against
+// Unbound's DoT and DoH listeners (skipped when Unbound is not installed).
+func TestQueryEncryptedAgainstUnbound(t *testing.T) {
+	t.Parallel()
+	unbound, err := exec.LookPath("unbound")
+	if err != nil {
+		if unbound, err = exec.LookPath("/usr/sbin/unbound"); err != nil {
+			t.Skip("unbound is not installed")
+		}
+	}
+	dir := t.TempDir()
+	certFile, keyFile, caFile, err := server.SelfSigned(filepath.Join(dir, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports [3]int
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	conf := filepath.Join(dir, "unbound.conf")
+	text := fmt.Sprintf(unboundTLSConf, ports[0], ports[1], ports[2], keyFile, certFile, dir)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, unbound, "-d", "-c", conf)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("unbound log:\n%s", &logs)
+		}
+	})
+	tlsAt := fmt.Sprintf("@tls://127.0.0.1:%d", ports[1])
+	httpsAt := fmt.Sprintf("@https://127.0.0.1:%d/dns-query", ports[2])
+	deadline := time.Now().Add(10 * time.Second)
+	for { // Unbound is ready when its DoT port answers
+		code, _, _ := runRensa(t, "query", tlsAt, "www.unbound-query.test", "--ca", caFile, "--timeout", "500ms")
+		if code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("unbound's DoT listener did not answer")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for at, proto := range map[string]string{tlsAt: "(TLS)", httpsAt: "(HTTPS)"} {
+		code, stdout, stderr := runRensa(t, "query", at, "www.unbound-query.test", "--ca", caFile)
+		if code != 0 {
+			t.Fatalf("%s: exit %d:\n%s", at, code, stderr)
+		}
+		if !strings.Contains(stdout, "192.0.2.54") || !strings.Contains(stdout, proto) {
+			t.Errorf("%s: output:\n%s", at, stdout)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rensa-dns/rensa/internal/config"
 	"github.com/rensa-dns/rensa/internal/resolver"
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/server"
 )
 
@@ -23,28 +24,48 @@ var _ = register(command{
 	run:     resolverMain,
 })
 
-const resolverUsage = `usage: rensa resolver [--listen ADDR]... [--root-hints FILE] [--allow CIDR]... [flags]
+const resolverUsage = `usage: rensa resolver [--listen [SCHEME://]ADDR]... [--tls-cert FILE --tls-key FILE | --tls-self-signed DIR]
+                      [--root-hints FILE] [--allow CIDR]... [flags]
 
-Run a full-service recursive resolver over UDP and TCP until interrupted
-(SIGINT or SIGTERM). It resolves from the root down, with QNAME
-minimisation, 0x20 and random IDs and ports upstream, a ranked cache, and
-the work bounds of LIMITS.md; failures are SERVFAIL with an Extended DNS
-Error (RFC 8914).
+Run a full-service recursive resolver over UDP and TCP, and optionally DNS
+over TLS, HTTPS and QUIC, until interrupted (SIGINT or SIGTERM). It
+resolves from the root down, with QNAME minimisation, 0x20 and random IDs
+and ports upstream, a ranked cache, and the work bounds of LIMITS.md;
+failures are SERVFAIL with an Extended DNS Error (RFC 8914).
 
 Only clients in the --allow ranges get answers; the default is loopback and
 the private ranges (RFC 1918, RFC 4193, link-local), so it is never an open
 resolver by accident. Others get REFUSED.
 
-ADDR is IP:PORT (default 127.0.0.1:53); port 0 picks a free port. The
-bound addresses are printed to stderr ("rensa: listening on udp ..., tcp
-..."). FILE is in the format of IANA's named.root; the default is the
-built-in IANA root servers ("rensa testbed" writes one for its servers).
+ADDR is IP:PORT (default 127.0.0.1:53), served over UDP and TCP; port 0
+picks a free port. tls://IP[:PORT] serves DNS over TLS (RFC 7858, port 853),
+https://IP[:PORT][/PATH] DNS over HTTPS (RFC 8484, port 443, path
+/dns-query) and quic://IP[:PORT] DNS over QUIC (RFC 9250, port 853); they
+need --tls-cert and --tls-key (PEM files, reloaded on SIGHUP) or
+--tls-self-signed DIR, which makes a CA and a certificate for 127.0.0.1, ::1
+and localhost in DIR (reused when present) for clients to trust as
+DIR/ca.pem. The bound addresses are printed to stderr ("rensa: resolver
+listening on udp ..., tcp ...", "... on tls ..."). FILE is in the format
+of IANA's named.root; the default is the built-in IANA root servers
+("rensa testbed" writes one for its servers).
+
+DNSSEC validation is on: answers proven from the trust anchors get AD
+(when the client sent DO or AD), bogus ones SERVFAIL with an Extended DNS
+Error naming the fault (expired signature, missing key, ...), and the CD
+bit gets the data unchecked. The anchors are the IANA root KSKs unless
+--trust-anchor names a file of DS or DNSKEY lines; with --root-hints and
+no --trust-anchor validation is off. --no-validate turns it off.
 
 Examples:
   rensa resolver --listen 127.0.0.1:5300
   rensa resolver --listen 127.0.0.1:5300 --root-hints testbed.hints
   rensa resolver --listen 0.0.0.0:53 --allow 192.0.2.0/24 --allow 127.0.0.0/8
+  rensa resolver --listen 127.0.0.1:5300 --root-hints testbed.hints --trust-anchor testbed.anchor
+  rensa resolver --listen 127.0.0.1:5300 --trust-anchor /usr/share/dns/root.key
   rensa query @127.0.0.1:5300 www.example.test A
+  rensa resolver --listen 127.0.0.1:5300 --listen tls://127.0.0.1:8853 \
+      --listen https://127.0.0.1:8443 --tls-self-signed /var/lib/rensa/tls
+  rensa query @tls://127.0.0.1:8853 www.example.test --ca /var/lib/rensa/tls/ca.pem
 
 Flags:
 `
@@ -53,10 +74,16 @@ Flags:
 // "rensa serve") was told.
 type resolverOptions struct {
 	listen     []string
+	tls        listenTLS // certificate of the encrypted listeners
 	rootHints  string
 	allow      []netip.Prefix
 	cacheBytes int
 	serveStale time.Duration
+
+	// trustAnchor is a DS/DNSKEY file replacing the IANA root anchors;
+	// noValidate turns DNSSEC validation off (validate_flags below).
+	trustAnchor string
+	noValidate  bool
 
 	// dial replaces the upstream network; tests give the testbed's port
 	// mapping. Nil means the real network.
@@ -64,10 +91,11 @@ type resolverOptions struct {
 }
 
 func (o *resolverOptions) addFlags(fs *flag.FlagSet) {
-	fs.Func("listen", "serve UDP and TCP on `ADDR` (IP:PORT; repeatable; default "+config.DefaultListen+")", func(s string) error {
+	fs.Func("listen", listenFlagUsage, func(s string) error {
 		o.listen = append(o.listen, s)
 		return nil
 	})
+	addListenTLSFlags(fs, &o.tls)
 	fs.StringVar(&o.rootHints, "root-hints", "", "root hints `FILE` (named.root format; default: the IANA root servers)")
 	fs.Func("allow", "answer clients in `CIDR` (repeatable; default loopback and private ranges)", func(s string) error {
 		var p config.Prefix
@@ -79,6 +107,30 @@ func (o *resolverOptions) addFlags(fs *flag.FlagSet) {
 	})
 	fs.IntVar(&o.cacheBytes, "cache-bytes", 0, "bound the cache to `N` bytes (default 64 MiB)")
 	fs.DurationVar(&o.serveStale, "serve-stale", 0, "serve expired answers up to `AGE` old when no server answers (RFC 8767; default off)")
+	fs.StringVar(&o.trustAnchor, "trust-anchor", "", "DNSSEC trust anchors from `FILE` (DS or DNSKEY lines, e.g. /usr/share/dns/root.key; default: the IANA root KSKs)")
+	fs.BoolVar(&o.noValidate, "no-validate", false, "turn DNSSEC validation off")
+}
+
+// validator returns the DNSSEC validator opts ask for: on by default with
+// the IANA root anchors, or the --trust-anchor file; off with
+// --no-validate, or when private --root-hints come without an anchor
+// (the IANA keys cannot prove a private root; a hint says so).
+func (o *resolverOptions) validator(stderr io.Writer) (resolver.Validator, error) {
+	switch {
+	case o.noValidate:
+		return nil, nil
+	case o.trustAnchor == "" && o.rootHints != "":
+		fmt.Fprintln(stderr, "rensa: hint: --root-hints without --trust-anchor: DNSSEC validation is off")
+		return nil, nil
+	}
+	var anchors *validate.Anchors
+	if o.trustAnchor != "" {
+		var err error
+		if anchors, err = validate.ReadAnchors(o.trustAnchor); err != nil {
+			return nil, err
+		}
+	}
+	return validate.New(validate.Config{Anchors: anchors})
 }
 
 func resolverMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -94,6 +146,9 @@ func resolverMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if opts.cacheBytes < 0 || opts.serveStale < 0 {
 		return errUsage("--cache-bytes and --serve-stale must not be negative")
+	}
+	if _, err := parseListenSpecs(opts.listen, opts.tls); err != nil {
+		return err
 	}
 	return runResolver(ctx, opts, stdout, stderr)
 }
@@ -126,6 +181,9 @@ func startResolver(opts resolverOptions, stderr io.Writer, logger *slog.Logger) 
 			return nil, err
 		}
 	}
+	if cfg.Validator, err = opts.validator(stderr); err != nil {
+		return nil, err
+	}
 	res, err := resolver.New(cfg)
 	if err != nil {
 		return nil, err
@@ -134,19 +192,17 @@ func startResolver(opts resolverOptions, stderr io.Writer, logger *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	listen := opts.listen
-	if len(listen) == 0 {
-		listen = []string{config.DefaultListen}
+	ctx, cancel := context.WithCancel(context.Background()) // ends certificate reloading
+	lines, err := startListeners(ctx, srv, opts.listen, opts.tls, logger)
+	for _, line := range lines {
+		fmt.Fprintf(stderr, "rensa: resolver listening on %s\n", line)
 	}
-	for _, addr := range listen {
-		udp, tcp, err := srv.Listen(addr)
-		if err != nil {
-			shutdownServer(srv, logger)
-			return nil, fmt.Errorf("listen on %s: %w", addr, err)
-		}
-		fmt.Fprintf(stderr, "rensa: resolver listening on udp %s, tcp %s\n", udp, tcp)
+	if err != nil {
+		cancel()
+		shutdownServer(srv, logger)
+		return nil, err
 	}
-	return func() { shutdownServer(srv, logger) }, nil
+	return func() { cancel(); shutdownServer(srv, logger) }, nil
 }
 
 // startConfiguredResolver starts the resolver of a configuration file's
@@ -157,7 +213,8 @@ func startConfiguredResolver(cfg *config.Config, stderr io.Writer) (stop func(),
 	if len(rc.Listen) == 0 {
 		return func() {}, nil
 	}
-	opts := resolverOptions{rootHints: rc.RootHintsPath(cfg.File), cacheBytes: rc.CacheBytes, serveStale: rc.ServeStale}
+	opts := resolverOptions{rootHints: rc.RootHintsPath(cfg.File), cacheBytes: rc.CacheBytes, serveStale: rc.ServeStale,
+		trustAnchor: rc.TrustAnchorPath(cfg.File), noValidate: rc.Validate != nil && !*rc.Validate}
 	for _, a := range rc.Listen {
 		opts.listen = append(opts.listen, a.String())
 	}

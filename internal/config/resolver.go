@@ -17,6 +17,8 @@ import (
 //	allow = ["127.0.0.0/8", "10.0.0.0/8"]
 //	cache-bytes = 67108864
 //	serve-stale = "24h"              # RFC 8767; default off
+//	trust-anchor = "/usr/share/dns/root.key"  # default: the IANA root KSKs
+//	validate = true                  # DNSSEC validation; default on
 //
 // Addresses and prefixes are checked as the file is decoded, so an error
 // names the line.
@@ -42,6 +44,27 @@ type Resolver struct {
 	// ServeStale, such as "24h", keeps expired answers that long and
 	// serves them when no server answers (RFC 8767). Default: 0, off.
 	ServeStale time.Duration `toml:"serve-stale"`
+
+	// TrustAnchor is a file of DS or DNSKEY records, one a line, that
+	// replaces the built-in IANA root KSKs (Unbound's trust-anchor-file,
+	// Debian's /usr/share/dns/root.key), relative to the configuration
+	// file's directory (see TrustAnchorPath). Default: empty, the IANA
+	// root anchors, or no validation when RootHints is set (a private
+	// root needs its own anchor).
+	TrustAnchor string `toml:"trust-anchor"`
+
+	// Validate turns DNSSEC validation on or off. Default: nil, on
+	// (answers proven Secure get AD, Bogus ones SERVFAIL).
+	Validate *bool `toml:"validate"`
+}
+
+// TrustAnchorPath returns TrustAnchor resolved against the directory of
+// the configuration file cfgFile, or "" when no file is set.
+func (r Resolver) TrustAnchorPath(cfgFile string) string {
+	if r.TrustAnchor == "" || filepath.IsAbs(r.TrustAnchor) {
+		return r.TrustAnchor
+	}
+	return filepath.Join(filepath.Dir(cfgFile), r.TrustAnchor)
 }
 
 // RootHintsPath returns RootHints resolved against the directory of the

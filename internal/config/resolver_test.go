@@ -40,3 +40,28 @@ serve-stale = "24h"
 		}
 	}
 }
+
+// TestParseResolverValidation reads the DNSSEC keys of [resolver]: the
+// trust anchor file is relative to the configuration file, and
+// validation is on unless validate = false.
+func TestParseResolverValidation(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("[resolver]\ntrust-anchor = \"root.key\"\nvalidate = false\n"), "/etc/rensa/rensa.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Resolver
+	if got := r.TrustAnchorPath(cfg.File); got != "/etc/rensa/root.key" {
+		t.Errorf("TrustAnchorPath = %q", got)
+	}
+	if r.Validate == nil || *r.Validate {
+		t.Errorf("validate = %v, want false", r.Validate)
+	}
+	cfg, err = Parse([]byte("[resolver]\n"), "c.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Resolver.Validate != nil || cfg.Resolver.TrustAnchorPath(cfg.File) != "" {
+		t.Errorf("defaults: %+v", cfg.Resolver)
+	}
+}

@@ -74,8 +74,8 @@ func SplitListen(addr string) (scheme, hostPort, path string, err error) {
 
 // checkListenAddress returns why addr is not a listen address, or "".
 func checkListenAddress(addr string) string {
-	if addr == "" {
-		return "required"
+	if !strings.Contains(addr, "://") {
+		return checkAddress(addr) // plain UDP and TCP
 	}
 	if _, _, _, err := SplitListen(addr); err != nil {
 		return err.Error()

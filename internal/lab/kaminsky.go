@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -11,6 +10,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/resolver"
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
+	"github.com/rensa-dns/rensa/internal/testbed"
 )
 
 // kaminsky is the Kaminsky attack (2008): make the resolver ask for
@@ -53,8 +54,11 @@ func (kaminsky) Run(ctx context.Context, env *Env, out Narrator) (Report, error)
 	if err != nil {
 		return rep, err
 	}
-	rep.Settings = []Setting{weak, strong, {Name: "rensa resolver + DNSSEC validation", Defence: true,
-		Pending: "internal/resolver/validate: the forgery would be Bogus (example.test. is unsigned in the lab until then)"}}
+	signed, err := kaminskyDNSSEC(ctx, env, attempts, out)
+	if err != nil {
+		return rep, err
+	}
+	rep.Settings = []Setting{weak, strong, signed}
 	return rep, nil
 }
 
@@ -69,8 +73,11 @@ type kaminskyForger struct {
 	real     resolver.ExchangeFunc
 	target   netip.Addr // example.test.'s server
 	attacker netip.Addr
-	races    atomic.Int64
-	wins     atomic.Int64
+	// answer makes the forged reply also answer the question itself,
+	// so that a resolver without DNSSEC would serve it.
+	answer bool
+	races  atomic.Int64
+	wins   atomic.Int64
 }
 
 func (f *kaminskyForger) exchange(ctx context.Context, srv netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
@@ -84,7 +91,11 @@ func (f *kaminskyForger) exchange(ctx context.Context, srv netip.AddrPort, m *dn
 		return f.real(ctx, srv, m, tcp) // the real answer arrived first
 	}
 	f.wins.Add(1)
-	return kaminskyReply(m, f.attacker), nil
+	r := kaminskyReply(m, f.attacker)
+	if f.answer {
+		r.Answer = append([]dns.RR{mustRR(m.Question[0].Name + " 86400 IN A " + f.attacker.String())}, r.Answer...)
+	}
+	return r, nil
 }
 
 // kaminskyReply is the guide's forged reply to m:
@@ -230,4 +241,62 @@ func countAttacker(env *Env, addrs ...string) float64 {
 	return float64(n)
 }
 
-var _ = fmt.Sprintf
+// kaminskyDNSSEC attacks a validating rensa resolver over the signed
+// hierarchy, with forged replies that also answer the question itself:
+// perfectly matching, but unsigned where the zone is signed.
+func kaminskyDNSSEC(ctx context.Context, env *Env, attempts int, out Narrator) (Setting, error) {
+	set := Setting{Name: "rensa resolver + DNSSEC validation", Defence: true}
+	out.Section(set.Name)
+	n, err := startNetWith(ctx, env, testbed.Config{Zones: labZones(true), Signed: true})
+	if err != nil {
+		return set, err
+	}
+	defer n.close()
+	if _, err := n.serve(attackerServer(env.Addrs.Attacker), env.Addrs.Attacker); err != nil {
+		return set, err
+	}
+	v, err := n.validator()
+	if err != nil {
+		return set, err
+	}
+	f := &kaminskyForger{env: env, real: n.exchange(), target: netip.MustParseAddr(exampleServer), attacker: env.Addrs.Attacker, answer: true}
+	r, err := n.resolver(resolver.Config{Exchange: f.exchange, Validator: v})
+	if err != nil {
+		return set, err
+	}
+	res := r.Resolve(ctx, "www.example.test.", dns.TypeA)
+	out.Step("The hierarchy is signed; the resolver trusts the lab root's key. www.example.test. A: %s (%s).", firstA(res.Answer), res.Security)
+	forgedServed, bogus, secure := 0, 0, 0
+	for range attempts {
+		name, err := randomName(env)
+		if err != nil {
+			return set, err
+		}
+		res := r.Resolve(ctx, name, dns.TypeA)
+		if firstA(res.Answer) == env.Addrs.Attacker.String() {
+			forgedServed++
+		}
+		switch res.Security {
+		case validate.Bogus:
+			bogus++
+		case validate.Secure:
+			secure++
+		}
+		if err := ctx.Err(); err != nil {
+			return set, err
+		}
+	}
+	out.Step("%d random names; %d forged replies arrive as perfectly matching replies, now also answering the question (rand-… A %s).", attempts, f.wins.Load(), env.Addrs.Attacker)
+	out.Step("None carries a signature from example.test.'s key. The validator checks every answer against the chain of trust: %d lookups end Bogus (SERVFAIL with an Extended DNS Error), %d with a proven (Secure) NXDOMAIN from the real server; %d forged addresses reach a client.", bogus, secure, forgedServed)
+	www := firstA(r.Resolve(ctx, "www.example.test.", dns.TypeA).Answer)
+	mail := firstA(r.Resolve(ctx, "mail.example.test.", dns.TypeA).Answer)
+	out.Step("The victim asks for www.example.test.: %s; for mail.example.test.: %s.", www, mail)
+	set.AttackSucceeded = forgedServed > 0 || www == env.Addrs.Attacker.String() || mail == env.Addrs.Attacker.String()
+	set.add("random names looked up", float64(attempts), "")
+	set.add("forged replies delivered as matching replies", float64(f.wins.Load()), "")
+	set.add("lookups the validator found Bogus (SERVFAIL)", float64(bogus), "")
+	set.add("lookups proven Secure (the real NXDOMAIN)", float64(secure), "")
+	set.add("forged addresses served to clients", float64(forgedServed), "")
+	set.add("names now resolving to the attacker (of www, mail)", countAttacker(env, www, mail), "")
+	return set, nil
+}

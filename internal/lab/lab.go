@@ -32,10 +32,8 @@ func Scenarios() []Scenario {
 		kaminsky{},
 		takeoverScenario{},
 		caaScenario{},
-		pending{name: "dnssec", summary: "an on-path tamperer rewrites an A record: accepted without validation, SERVFAIL + EDE with it",
-			needs: "internal/resolver/validate (the validator behind resolver.Config.Validator)"},
-		pending{name: "encrypted", summary: "an on-path observer reads query names over Do53, only TLS records over DoT and DoH",
-			needs: "DoT and DoH clients in internal/transport and listeners in internal/server"},
+		dnssecScenario{},
+		encrypted{},
 	}
 }
 

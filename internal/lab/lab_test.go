@@ -58,6 +58,12 @@ func TestKaminsky(t *testing.T) {
 	if v, _ := strong.Figure("forged replies delivered as matching replies"); v == 0 {
 		t.Error("rensa: no forged reply was delivered: the test is dead")
 	}
+	signed := mustSetting(t, rep, "rensa resolver + DNSSEC validation", false)
+	wins, _ := signed.Figure("forged replies delivered as matching replies")
+	served, _ := signed.Figure("forged addresses served to clients")
+	if wins == 0 || served != 0 {
+		t.Errorf("DNSSEC: %v forgeries delivered, %v served; want some delivered, none served", wins, served)
+	}
 }
 
 // TestAmplification: without defences the victim gets more bytes than
@@ -105,6 +111,61 @@ func TestTakeover(t *testing.T) {
 		set := mustSetting(t, rep, s.name, s.succeeded)
 		if v, _ := set.Figure("dangling records the scanner reports"); v != 1 {
 			t.Errorf("%s: scanner reported %v records, want 1", s.name, v)
+		}
+	}
+}
+
+// TestPoisoning: with a fixed port the blind attacker wins as often as
+// RFC 5452 predicts; with random ports and 0x20 it never does.
+func TestPoisoning(t *testing.T) {
+	t.Parallel()
+	rep := runShort(t, "poisoning")
+	for _, s := range []struct {
+		name      string
+		succeeded bool
+	}{{"fixed source port, no 0x20 (lab-only weakening)", true}, {"rensa defaults: random source ports, 0x20", false}} {
+		set := mustSetting(t, rep, s.name, s.succeeded)
+		got, _ := set.Figure("measured successes")
+		lo, _ := set.Figure("predicted successes, 99% low")
+		hi, _ := set.Figure("predicted successes, 99% high")
+		if got < lo || got > hi {
+			t.Errorf("%s: %v successes, RFC 5452 predicts %v to %v", s.name, got, lo, hi)
+		}
+	}
+	// With DNSSEC the race is still won, and the forgery still fails.
+	signed := mustSetting(t, rep, "fixed source port, no 0x20, DNSSEC validation", false)
+	if v, _ := signed.Figure("forged replies taken as the reply by the transport"); v == 0 {
+		t.Error("DNSSEC: no forged reply won its race: the test is dead")
+	}
+}
+
+// TestDNSSEC: the tamperer's address reaches the client without
+// validation; with it the client gets SERVFAIL with an Extended DNS Error.
+func TestDNSSEC(t *testing.T) {
+	t.Parallel()
+	rep := runShort(t, "dnssec")
+	mustSetting(t, rep, "resolver without DNSSEC validation", true)
+	on := mustSetting(t, rep, "rensa resolver validating (the default)", false)
+	if v, _ := on.Figure("client got SERVFAIL"); v != 1 {
+		t.Error("validating: no SERVFAIL")
+	}
+	if _, ok := on.Figure("Extended DNS Error code"); !ok {
+		t.Error("validating: no Extended DNS Error")
+	}
+}
+
+// TestEncrypted: the observer reads every name over Do53 and none over
+// DoT or DoH, while all of them are answered.
+func TestEncrypted(t *testing.T) {
+	t.Parallel()
+	rep := runShort(t, "encrypted")
+	for _, s := range []struct {
+		name      string
+		succeeded bool
+	}{{"Do53 (UDP, plaintext)", true}, {"DoT (DNS over TLS, RFC 7858)", false}, {"DoH (DNS over HTTPS, RFC 8484)", false}} {
+		set := mustSetting(t, rep, s.name, s.succeeded)
+		if v, _ := set.Figure("names looked up (answered)"); v != float64(len(encryptedNames)) {
+			t.Errorf("%s: %v names answered, want %d", s.name, v, len(encryptedNames))
 		}
 	}
 }

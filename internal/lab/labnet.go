@@ -9,11 +9,11 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/resolver"
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/testbed"
 	"github.com/rensa-dns/rensa/internal/transport"
@@ -28,10 +28,6 @@ const (
 	tldServer     = "127.53.1.1"
 	exampleServer = "127.53.2.1"
 	cdnServer     = "127.53.2.7"
-
-	// wwwAddr and mailAddr are the owner's real addresses.
-	wwwAddr  = "192.0.2.10"
-	mailAddr = "192.0.2.25"
 )
 
 const rootZone = `$ORIGIN .
@@ -97,12 +93,22 @@ type labNet struct {
 
 // startNet checks every server address of specs and starts them.
 func startNet(ctx context.Context, env *Env, specs []testbed.ZoneSpec) (*labNet, error) {
-	for _, s := range specs {
+	return startNetWith(ctx, env, testbed.Config{Zones: specs})
+}
+
+// startNetWith is startNet for a testbed configuration: a signed one,
+// say. Its servers get free ports.
+func startNetWith(ctx context.Context, env *Env, cfg testbed.Config) (*labNet, error) {
+	for _, s := range cfg.Zones {
 		if err := CheckLoopback(s.Server); err != nil {
 			return nil, err
 		}
 	}
-	tb, err := testbed.Start(ctx, testbed.Config{Zones: specs, Port: testbed.PortFree})
+	cfg.Port = testbed.PortFree
+	if cfg.Signed && cfg.Rand == nil {
+		cfg.Rand = lockedReader{env}
+	}
+	tb, err := testbed.Start(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -159,7 +165,7 @@ func serveDNS(cfg server.Config, ip netip.Addr) (netip.AddrPort, func(), error) 
 		return netip.AddrPort{}, nil, fmt.Errorf("lab: %w", err)
 	}
 	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}
@@ -202,11 +208,24 @@ func (n *labNet) hints() (resolver.Hints, error) {
 	return h, nil
 }
 
+// validator returns a DNSSEC validator trusting the testbed's root key.
+func (n *labNet) validator() (*validate.Validator, error) {
+	anchors, err := validate.ParseAnchors(strings.NewReader(n.tb.TrustAnchor()), "lab trust anchor")
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	v, err := validate.New(validate.Config{Anchors: anchors})
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	return v, nil
+}
+
 // exchange is a plain Do53 exchange over the network: what a resolver
 // without lab weakenings sends.
 func (n *labNet) exchange() resolver.ExchangeFunc {
 	return func(ctx context.Context, srv netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
-		d := &transport.Do53{Addr: srv.String(), Timeout: 2 * time.Second, ForceTCP: tcp, Dial: n.dial}
+		d := &transport.Do53{Addr: srv.String(), Timeout: queryTimeout, ForceTCP: tcp, Dial: n.dial}
 		return d.Exchange(ctx, m)
 	}
 }
@@ -236,7 +255,7 @@ func (n *labNet) serveResolver(r *resolver.Resolver, ip netip.Addr) (*transport.
 	if err != nil {
 		return nil, err
 	}
-	return &transport.Do53{Addr: ap.String(), Timeout: 3 * time.Second, Dial: n.env.dial}, nil
+	return &transport.Do53{Addr: ap.String(), Timeout: queryTimeout, Dial: n.env.dial}, nil
 }
 
 // firstA returns the first address of the A records in rrs for name, or
@@ -252,3 +271,6 @@ func firstA(rrs []dns.RR) string {
 
 // errNoAnswer is returned when a lab lookup got no address.
 var errNoAnswer = errors.New("lab: no address")
+
+// discardLogger returns a logger that drops everything.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -11,10 +11,10 @@ const (
 	ScenarioTimeout = 60 * time.Second
 	// ShortScenarioTimeout bounds one scenario in Short mode, which CI
 	// and "rensa demo" use.
-	ShortScenarioTimeout = 15 * time.Second
+	ShortScenarioTimeout = 10 * time.Second
 	// MaxPackets bounds the packets the attackers of one scenario send:
 	// forged replies, spoofed queries and the queries that open windows.
-	MaxPackets = 600_000
+	MaxPackets = 1_000_000
 
 	// kaminskyAttempts is how many random names the Kaminsky attacker
 	// makes the resolver look up (each one a fresh race), in full and
@@ -35,10 +35,10 @@ const (
 	// last spoofed query, for replies still on their way.
 	ampQuiet = 300 * time.Millisecond
 
-	// poisonRate caps the forged replies per second of the blind
+	// poisonRate is R, the forged replies per second of the blind
 	// poisoning attacker: a socket that cannot keep up drops packets and
 	// would make the measurement lie.
-	poisonRate = 50_000
+	poisonRate = 100_000
 	// poisonForged and poisonShortForged are F, the forged replies per
 	// window of opportunity (RFC 5452 section 7.2); the short run covers
 	// the whole ID space (I = 65,536), so its prediction is certain.
@@ -46,11 +46,28 @@ const (
 	poisonShortForged = 65_536
 	// poisonAttempts and poisonShortAttempts are A, the windows per
 	// setting.
-	poisonAttempts      = 16
+	poisonAttempts      = 8
 	poisonShortAttempts = 1
+	// poisonSignedAttempts caps the lookups of the DNSSEC setting, whose
+	// every lookup opens several windows (the validator asks again).
+	poisonSignedAttempts = 2
 	// poisonExchangeTimeout bounds one upstream UDP exchange of the
-	// poisoning resolver: longer than the longest window.
+	// poisoning resolver: longer than the longest window. (The
+	// resolver's own attempt timeout, 1.5 s, ends it first.)
 	poisonExchangeTimeout = 5 * time.Second
+	// poisonMaxHold bounds how long the authoritative server holds its
+	// real answer for a window the attacker has not closed.
+	poisonMaxHold = 3 * time.Second
+
+	// queryTimeout bounds each DNS exchange of the lab's clients and
+	// resolvers (not the poisoning resolver's, see above).
+	queryTimeout = 2 * time.Second
+	// stopTimeout bounds how long stopping one of the lab's servers
+	// waits for requests in flight.
+	stopTimeout = 2 * time.Second
+	// naiveMaxSteps bounds one resolution of the 2008-style resolver
+	// (queries sent), so a forged delegation loop cannot spin.
+	naiveMaxSteps = 16
 
 	// httpTimeout bounds every HTTP request of the takeover and CAA
 	// scenarios.

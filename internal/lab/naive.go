@@ -16,10 +16,6 @@ import (
 	"github.com/rensa-dns/rensa/internal/resolver"
 )
 
-// naiveMaxSteps bounds one naive resolution (queries sent), so a forged
-// delegation loop cannot spin.
-const naiveMaxSteps = 16
-
 // naiveResolver is a "2008-style" caching resolver, as the Kaminsky
 // attack found them: it caches every record of every reply, answer,
 // authority and additional sections alike, newest first, with no

@@ -12,9 +12,14 @@ type Verdict string
 // The verdicts. A setting is as expected when the attack succeeded with
 // the defence off, or failed with it on.
 const (
+	// AsExpected: the attack succeeded with the defence off, or failed
+	// with it on.
 	AsExpected Verdict = "as-expected"
+	// Unexpected: the defence failed, or the attack is dead (it failed
+	// with the defence off, so the defended run proves nothing).
 	Unexpected Verdict = "unexpected"
-	Pending    Verdict = "pending"
+	// Pending: the setting waits for a building block and did not run.
+	Pending Verdict = "pending"
 )
 
 // Report is the outcome of one scenario: what was measured in each

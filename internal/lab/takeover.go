@@ -119,7 +119,7 @@ func (l *takeoverLab) start(edgeIP, apiIP, resolverIP netip.Addr) error {
 	if err != nil {
 		return err
 	}
-	if l.scanner, err = takeover.New(takeover.Config{Resolver: client, Timeout: 3 * time.Second}); err != nil {
+	if l.scanner, err = takeover.New(takeover.Config{Resolver: client, Timeout: queryTimeout}); err != nil {
 		return fmt.Errorf("lab: %w", err)
 	}
 	l.victim = httpClient(l.victimDial)

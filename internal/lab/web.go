@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 )
 
 // startHTTP serves h over HTTP on ip, on a free port, and returns its
@@ -25,7 +24,7 @@ func startHTTP(env *Env, ip netip.Addr, h http.Handler) (netip.AddrPort, func(),
 		_ = srv.Serve(ln)
 	}()
 	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		<-done

@@ -103,8 +103,8 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	resp.Rcode = res.Rcode
 	resp.AuthenticatedData = wantsAD(req) && res.Security == validate.Secure
-	resp.Answer = copyAnswer(res.Answer, req)
-	resp.Ns = copyRRs(res.Authority)
+	resp.Answer = copyAnswer(forClient(res.Answer, req), req)
+	resp.Ns = copyRRs(forClient(res.Authority, req))
 	size := 512
 	if opt := req.IsEdns0(); opt != nil {
 		size = max(512, min(int(opt.UDPSize()), udpSize))

@@ -60,10 +60,34 @@ func kindOf(q dns.Question, vd validate.Verdict) Kind {
 	switch {
 	case vd.Rcode == dns.RcodeNameError:
 		return KindNXDomain
-	case len(vd.Answer) > 0 && vd.Answer[len(vd.Answer)-1].Header().Rrtype == q.Qtype:
-		return KindAnswer
+	}
+	for _, rr := range vd.Answer {
+		if rr.Header().Rrtype == q.Qtype || q.Qtype == dns.TypeANY {
+			return KindAnswer
+		}
 	}
 	return KindNoData
+}
+
+// forClient returns rrs for the client of req: as they are when it set
+// DO, else without the DNSSEC records a validated answer carries (RRSIG,
+// NSEC, NSEC3), unless they are the type it asked for (RFC 4035 §3.2.1).
+func forClient(rrs []dns.RR, req *dns.Msg) []dns.RR {
+	if opt := req.IsEdns0(); opt != nil && opt.Do() {
+		return rrs
+	}
+	var out []dns.RR
+	for _, rr := range rrs {
+		switch t := rr.Header().Rrtype; t {
+		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+			if len(req.Question) == 1 && req.Question[0].Qtype == t {
+				out = append(out, rr)
+			}
+		default:
+			out = append(out, rr)
+		}
+	}
+	return out
 }
 
 // wantsAD reports whether a client asked for the AD bit: it sent DO or
@@ -104,10 +128,56 @@ func (r *Resolver) dnssecFetch(b *budget) validate.Fetch {
 // name and qtype with DO set: it starts at the closest cached zone cut,
 // which the resolution just walked, and follows referrals from there.
 func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtype uint16) (*dns.Msg, error) {
+	reply, err := r.fetchFrom(ctx, b, name, qtype, qtype)
+	if err != nil && qtype == dns.TypeDS && name != "." && !errors.Is(err, errFetchLimit) && ctx.Err() == nil {
+		// Some servers answer no DS query, but send the DS (or its
+		// signed denial) with their referrals: ask for the name's NS.
+		if ref, rerr := r.fetchFrom(ctx, b, name, dns.TypeDS, dns.TypeNS); rerr == nil {
+			if m := dsFromReferral(ref, name); m != nil {
+				return m, nil
+			}
+		}
+	}
+	return reply, err
+}
+
+// dsFromReferral turns a referral for name into the reply to a DS query:
+// the DS RRset (with RRSIGs) as the answer, or the referral's denial
+// records as a NODATA. Nil when the reply is no referral for name.
+func dsFromReferral(ref *dns.Msg, name string) *dns.Msg {
+	hasNS := false
+	for _, rr := range ref.Ns {
+		if rr.Header().Rrtype == dns.TypeNS && dns.CanonicalName(rr.Header().Name) == name {
+			hasNS = true
+		}
+	}
+	if !hasNS || len(ref.Answer) > 0 {
+		return nil
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeDS)
+	m.Response, m.Authoritative = true, true
+	for _, rr := range ref.Ns {
+		h := rr.Header()
+		isDS := h.Rrtype == dns.TypeDS || h.Rrtype == dns.TypeRRSIG && rr.(*dns.RRSIG).TypeCovered == dns.TypeDS
+		switch {
+		case isDS && dns.CanonicalName(h.Name) == name:
+			m.Answer = append(m.Answer, rr)
+		case h.Rrtype != dns.TypeNS:
+			m.Ns = append(m.Ns, rr)
+		}
+	}
+	return m
+}
+
+// fetchFrom asks the servers of the zone holding name and qtype (the
+// parent's for DS) for name and ask, following referrals from the
+// closest cached zone cut.
+func (r *Resolver) fetchFrom(ctx context.Context, b *budget, name string, qtype, ask uint16) (*dns.Msg, error) {
 	q := r.newQuery(b, name, qtype, dns.ClassINET, 1)
 	q.findDelegation()
 	for range maxFetchReferrals {
-		reply, err := r.askDO(ctx, q, name, qtype)
+		reply, err := r.askDO(ctx, q, name, ask)
 		if err != nil {
 			return nil, err
 		}
@@ -201,4 +271,11 @@ func (r *Resolver) exchangeDO(ctx context.Context, b *budget, server netip.Addr,
 		}
 	}
 	return nil, fmt.Errorf("resolver: truncated reply over TCP from %s", server)
+}
+
+// Fetch returns a validate.Fetch over the resolver's delegations and
+// cache, for tools that drive a Validator themselves ("rensa chain"). Its
+// sends are bounded as one client query's.
+func (r *Resolver) Fetch() validate.Fetch {
+	return r.dnssecFetch(&budget{active: map[qkey]bool{}})
 }

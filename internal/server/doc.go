@@ -1,5 +1,6 @@
-// Package server is the listening side of plain DNS: it serves any dns.Handler over UDP
-// and TCP, on as many addresses as asked, and shuts down gracefully.
+// Package server is the listening side of DNS: it serves any dns.Handler over UDP and TCP,
+// and over TLS (DoT), HTTPS (DoH) and QUIC (DoQ), on as many addresses as asked, and shuts
+// down gracefully.
 //
 // # Usage
 //
@@ -67,10 +68,40 @@
 // is accepted and closed at once, so its client fails fast instead of waiting in the
 // kernel's backlog.
 //
+// # Encrypted transports
+//
+// The encrypted listeners are thin adapters: each turns its framing into the same path as
+// above, so a handler serves every transport unchanged and sees Network() "tcp" (no
+// truncation) on all three.
+//
+//	certs, err := server.LoadCertSource("server.pem", "server.key") // or SelfSigned(dir)
+//	...
+//	srv.ListenTLS("127.0.0.1:853", certs.TLSConfig())                // DoT, RFC 7858
+//	srv.ListenHTTPS("127.0.0.1:443", "/dns-query", certs.TLSConfig()) // DoH, RFC 8484
+//	srv.ListenQUIC("127.0.0.1:853", certs.TLSConfig())               // DoQ, RFC 9250
+//	...
+//	certs.Reload() // on SIGHUP: new handshakes get the new certificate
+//
+// DoT (tls.go) wraps the TCP listener in crypto/tls and reuses the TCP connection code
+// above: the handshake counts against the first-message timeout, and everything else,
+// pipelining, limits and the keepalive option, is as for TCP. Over TCP and DoT, a reply to a
+// query that has an OPT record carries the RFC 7828 edns-tcp-keepalive option announcing
+// Config.TCPIdleTimeout. Over DoT, DoH and DoQ, a reply to a query that carries an EDNS
+// Padding option is padded to a multiple of 468 bytes (RFC 7830 §4, RFC 8467). Replies from
+// RawHandler are sent as they are.
+//
+// DoH (https.go) runs a net/http server for HTTP/2 and HTTP/1.1: one request is one query
+// (GET ?dns= or POST application/dns-message), the reply's Cache-Control max-age is its
+// smallest TTL, and bad requests get 400, 404, 405, 413, 414 or 415. DoQ (quic.go) runs
+// quic-go: one query per stream, message ID 0. Both apply the same limits as TCP, mapped
+// onto their protocols (connections per listener, HTTP/2 or QUIC streams per connection,
+// handshake and idle timeouts). TLS 1.2 is the minimum everywhere (QUIC: 1.3).
+//
 // # Shutdown
 //
 // Shutdown stops reading: listeners close, UDP reads end (the sockets stay open for the
 // replies in flight) and TCP connections lose their read side, so idle ones close at once
-// and busy ones after their last reply. It waits for every goroutine the Server started,
-// then closes the sockets; if its context ends first it closes everything at once.
+// and busy ones after their last reply; DoH sends HTTP/2 GOAWAY and DoQ stops accepting
+// streams. It waits for every goroutine the Server started (DoH: for the requests in
+// flight), then closes the sockets; if its context ends first it closes everything at once.
 package server

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -107,6 +106,7 @@ func (d *dohService) serve() {
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		d.srv.log.Error("doh listener failed", "local", d.ln.Addr(), "err", err)
 	}
+	d.ln.Close() // Serve leaves it open when Shutdown came first
 }
 
 // stopIntake closes the listener and idle connections (HTTP/2 ones get GOAWAY), then waits,
@@ -136,7 +136,7 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sink := &dohSink{}
-	rw := &responseWriter{sink: sink, network: "tcp", remote: remoteAddr(r)}
+	rw := &responseWriter{sink: sink, network: "tcp", remote: remoteAddr(r), encrypted: true}
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		rw.local = a
 	}
@@ -282,20 +282,3 @@ func (c *countedConn) Close() error {
 	c.once.Do(func() { c.l.open.Add(-1) })
 	return c.Conn.Close()
 }
-
-// DoH limits not in Config.
-const (
-	// dohMaxGETParam is the longest dns= parameter of a GET request (LIMITS.md): a longer
-	// one gets 414. Its base64url decodes to 48 KiB, room for any query.
-	dohMaxGETParam = 64 << 10
-
-	// dohMaxHeaderBytes caps the request line and headers, which hold a GET's dns=
-	// parameter; it leaves room for dohMaxGETParam so that an oversized parameter gets 414
-	// rather than the server's 431.
-	dohMaxHeaderBytes = 2*dohMaxGETParam + 4096
-
-	// dohWriteTimeout bounds a DoH request from the end of its headers to the end of its
-	// reply, the handler's work included: a client that never reads its replies loses its
-	// connection rather than pinning a goroutine and buffers (RFC 7766 §10 applied to HTTP).
-	dohWriteTimeout = 30 * time.Second
-)

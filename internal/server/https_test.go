@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -352,4 +354,65 @@ func TestDoHMaxStreams(t *testing.T) {
 		}
 	}
 	t.Error("the server's SETTINGS do not cap concurrent streams")
+}
+
+// TestDoHRejects: a client offering only another ALPN protocol fails the handshake, and
+// plaintext HTTP on the DoH port gets an HTTP error, not a crash; the server goes on.
+func TestDoHRejects(t *testing.T) {
+	t.Parallel()
+	base, pool := startDoH(t, Config{})
+	addr := strings.TrimPrefix(base, "https://")
+	if c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, NextProtos: []string{"dot"}}); err == nil {
+		c.Close()
+		t.Error("handshake offering only ALPN dot succeeded on the DoH port")
+	}
+	plain := dial(t, "tcp", addr)
+	io.WriteString(plain, "GET /dns-query?dns=AAA HTTP/1.1\r\nHost: x\r\n\r\n")
+	if b, _ := io.ReadAll(plain); !bytes.HasPrefix(b, []byte("HTTP/1.0 400")) {
+		t.Errorf("plaintext HTTP got %q, want a 400", b)
+	}
+	r, body := dohDo(t, dohClient(t, pool, true), postRequest(t, base+"/dns-query", "application/dns-message", query(t, 0, "a.test.")))
+	if r.StatusCode != 200 {
+		t.Fatalf("after rejects: %s", r.Status)
+	}
+	checkAnswered(t, unpack(t, body), 0, "tcp")
+}
+
+// FuzzDoHRequest feeds arbitrary GET parameters and POST bodies to the DoH handler: it must
+// answer every one with 200 and a DNS message, or with a 4xx, and never panic.
+func FuzzDoHRequest(f *testing.F) {
+	f.Add("AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB", []byte{0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1})
+	f.Add("%%%", []byte{})
+	f.Add("AAA=", []byte{0xff, 0xff})
+	srv, err := New(Config{Handler: answerA, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := &dohHandler{srv: srv, path: DefaultDoHPath}
+	f.Fuzz(func(t *testing.T, param string, body []byte) {
+		for _, req := range []*http.Request{
+			func() *http.Request {
+				r := httptest.NewRequest(http.MethodGet, "/dns-query", nil)
+				r.URL.RawQuery = "dns=" + param
+				return r
+			}(),
+			func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/dns-query", bytes.NewReader(body))
+				r.Header.Set("Content-Type", "application/dns-message")
+				return r
+			}(),
+		} {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			switch {
+			case w.Code == 200:
+				var m dns.Msg
+				if err := m.Unpack(w.Body.Bytes()); err != nil || !m.Response {
+					t.Fatalf("200 with a body that is not a DNS response: %v", err)
+				}
+			case w.Code < 400 || w.Code >= 500:
+				t.Fatalf("status %d", w.Code)
+			}
+		}
+	})
 }

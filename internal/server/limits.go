@@ -50,4 +50,18 @@ const (
 	// kernel drops what does not fit its buffer, so a flood of slow queries cannot exhaust
 	// memory.
 	udpMaxInFlight = 1000
+
+	// dohMaxGETParam is the longest dns= parameter of a GET request (LIMITS.md): a longer
+	// one gets 414. Its base64url decodes to 48 KiB, room for any query.
+	dohMaxGETParam = 64 << 10
+
+	// dohMaxHeaderBytes caps the request line and headers, which hold a GET's dns=
+	// parameter; it leaves room for dohMaxGETParam so that an oversized parameter gets 414
+	// rather than the server's 431.
+	dohMaxHeaderBytes = 2*dohMaxGETParam + 4096
+
+	// dohWriteTimeout bounds a DoH request from the end of its headers to the end of its
+	// reply, the handler's work included: a client that never reads its replies loses its
+	// connection rather than pinning a goroutine and buffers (RFC 7766 §10 applied to HTTP).
+	dohWriteTimeout = 30 * time.Second
 )

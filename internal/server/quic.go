@@ -170,7 +170,7 @@ func (q *quicService) serveStream(conn *quic.Conn, st *quic.Stream) error {
 	if len(msg) >= 2 && binary.BigEndian.Uint16(msg) != 0 {
 		return errDoQID
 	}
-	w := &responseWriter{sink: &doqSink{st: st}, network: "tcp", local: conn.LocalAddr(), remote: conn.RemoteAddr()}
+	w := &responseWriter{sink: &doqSink{st: st}, network: "tcp", local: conn.LocalAddr(), remote: conn.RemoteAddr(), encrypted: true}
 	q.srv.answer(msg, tcpMessageMax, w)
 	if !w.replied {
 		st.CancelWrite(doqRequestCancelled) // an ignored message: no reply

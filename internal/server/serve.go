@@ -114,6 +114,7 @@ func (s *Server) callHandler(msg []byte, req *dns.Msg, w *responseWriter) {
 	if req.IsEdns0() == nil {
 		w.keepalive = 0 // RFC 7828 §3.3.2: only a query with OPT gets the option
 	}
+	w.pad = w.encrypted && hasPadding(req)
 	s.cfg.Handler.ServeDNS(w, req)
 }
 

@@ -124,7 +124,7 @@ func (c *tcpConn) read(timeout time.Duration) ([]byte, error) {
 // answer runs one query; the reply goes out through send.
 func (c *tcpConn) answer(msg []byte) {
 	w := &responseWriter{sink: c, network: "tcp", local: c.conn.LocalAddr(), remote: c.conn.RemoteAddr(),
-		keepalive: keepaliveUnits(c.srv.cfg.TCPIdleTimeout)}
+		keepalive: keepaliveUnits(c.srv.cfg.TCPIdleTimeout), encrypted: isTLS(c.conn)}
 	c.srv.answer(msg, tcpMessageMax, w)
 }
 

@@ -88,3 +88,9 @@ func (c *tcpConn) handshake(timeout time.Duration) error {
 func keepaliveUnits(d time.Duration) uint16 {
 	return uint16(min(max(d/(100*time.Millisecond), 1), 65535))
 }
+
+// isTLS reports whether nc is a DoT connection.
+func isTLS(nc net.Conn) bool {
+	_, ok := nc.(*tls.Conn)
+	return ok
+}

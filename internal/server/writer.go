@@ -43,6 +43,10 @@ type responseWriter struct {
 	// RFC 7828 edns-tcp-keepalive option on a reply that has an OPT record. Only TCP and
 	// DoT set it, and only for a query that had an OPT record itself (RFC 7828 §3.3.2).
 	keepalive uint16
+
+	// encrypted is set over DoT, DoH and DoQ; pad, set for a query over one of them that
+	// carried an EDNS Padding option, makes WriteMsg pad the reply (padding.go).
+	encrypted, pad bool
 }
 
 // Network reports the transport the query came over: "udp" or "tcp".
@@ -58,6 +62,9 @@ func (w *responseWriter) RemoteAddr() net.Addr { return w.remote }
 func (w *responseWriter) WriteMsg(m *dns.Msg) error {
 	if w.keepalive != 0 {
 		m = withKeepalive(m, w.keepalive)
+	}
+	if w.pad {
+		m = withPadding(m)
 	}
 	packed, err := m.PackBuffer(w.buf)
 	if err != nil {

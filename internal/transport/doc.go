@@ -29,5 +29,23 @@
 // an exchange went (which network carried the reply, how many near misses
 // were ignored).
 //
+// [DoT], [DoH] and [DoQ] carry the same exchange encrypted (RFC 7858, RFC 8484,
+// RFC 9250). Each keeps its connection for the next exchange (DoT pipelines queries on one
+// TLS connection and matches replies by ID; DoH leaves reuse to its http.Client, over
+// HTTP/2; DoQ opens one QUIC stream per query) and dials again when the server has closed
+// it. The server's certificate must chain to the system roots, or to the CAs in CAFile, or
+// carry the public key of SPKIPin (RFC 7858 §4.2):
+//
+//	dot := &transport.DoT{Addr: "127.0.0.1:853", CAFile: "selfsigned/ca.pem"}
+//	defer dot.Close()
+//	r, err := dot.Exchange(ctx, q)
+//
+//	doh := &transport.DoH{URL: "https://dns.example/dns-query"} // system roots
+//	r, err = doh.Exchange(ctx, q)
+//
+// DoH and DoQ send ID 0 as their RFCs ask; the reply carries it. Queries with EDNS are
+// padded to a multiple of 128 bytes (RFC 8467), so that their length does not give the
+// name away; TLS sessions are resumed when a connection is dialled again.
+//
 // The hardening limits live in limits.go, each with the RFC it follows.
 package transport

@@ -175,7 +175,3 @@ func (d *DoH) httpClient() (*http.Client, error) {
 	})
 	return d.client, d.setupErr
 }
-
-// dohIdleConnTimeout is how long the DoH client keeps an idle connection for reuse. Servers
-// close theirs sooner (LIMITS.md: 10 s); the client then just dials again.
-const dohIdleConnTimeout = 30 * time.Second

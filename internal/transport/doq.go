@@ -47,10 +47,6 @@ type DoQ struct {
 
 var _ Exchanger = (*DoQ)(nil)
 
-// doqIdleTimeout is how long the client keeps a QUIC connection without traffic: the
-// server's idle timeout (LIMITS.md); whichever side is shorter wins (RFC 9000 §10.1).
-const doqIdleTimeout = 10 * time.Second
-
 // Exchange sends m on a new stream and returns the reply. It follows the [Exchanger]
 // contract; the reply carries ID 0, as sent.
 func (d *DoQ) Exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {

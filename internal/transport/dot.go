@@ -146,10 +146,6 @@ func (d *DoT) dial(ctx context.Context) (net.Conn, error) {
 	return tc, nil
 }
 
-// maxPipelined caps the queries in flight on one DoT connection: the number a server
-// handles at once (LIMITS.md, RFC 7766 §6.2.1.1). Further exchanges wait for a slot.
-const maxPipelined = 100
-
 // streamConn is one DoT connection shared by concurrent exchanges. Writers take turns under
 // wmu; one reader goroutine, owned by the connection and ending when it closes, hands each
 // reply to the exchange waiting for its ID.
@@ -313,14 +309,17 @@ func readFramed(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// packQuery copies m with ID 0 and packs it; it returns the copy as decoded from its wire
-// form (for matching replies) and the wire form.
+// packQuery copies m with ID 0, pads it when it has EDNS (padding.go) and packs it; it
+// returns the copy as decoded from its wire form (for matching replies) and the wire form.
 func packQuery(m *dns.Msg) (*dns.Msg, []byte, error) {
 	if m == nil {
 		return nil, nil, errors.New("transport: nil query")
 	}
 	q := m.Copy()
 	q.Id = 0
+	if err := padQuery(q); err != nil {
+		return nil, nil, fmt.Errorf("transport: packing query: %w", err)
+	}
 	wire, err := q.Pack()
 	if err != nil {
 		return nil, nil, fmt.Errorf("transport: packing query: %w", err)

@@ -238,3 +238,39 @@ func TestEncryptedTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptedPadding pins RFC 8467 block-length padding: queries with EDNS leave every
+// encrypted transport padded to a multiple of 128 bytes, and rensa's listeners pad the
+// replies to such queries to a multiple of 468 (RFC 7830 §4 requires a padded reply).
+func TestEncryptedPadding(t *testing.T) {
+	t.Parallel()
+	sizes := make(chan int, 10)
+	e := startEncrypted(t, server.Config{Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		b, _ := r.Pack()
+		sizes <- len(b)
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.SetEdns0(1232, false)
+		w.WriteMsg(m)
+	})})
+	for name, ex := range map[string]Exchanger{
+		"DoT": &DoT{Addr: e.dot, CAFile: e.caFile},
+		"DoH": &DoH{URL: e.doh, CAFile: e.caFile},
+		"DoQ": &DoQ{Addr: e.doq, CAFile: e.caFile},
+	} {
+		r, err := ex.Exchange(context.Background(), testQuery("a.test."))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n := <-sizes; n%128 != 0 {
+			t.Errorf("%s: query of %d bytes, want a multiple of 128", name, n)
+		}
+		r.Compress = false
+		if b, _ := r.Pack(); len(b)%468 != 0 {
+			t.Errorf("%s: reply of %d bytes, want a multiple of 468", name, len(b))
+		}
+		if c, ok := ex.(closer); ok {
+			c.Close()
+		}
+	}
+}

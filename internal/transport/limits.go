@@ -2,7 +2,7 @@ package transport
 
 import "time"
 
-// Limits of the Do53 client. Each one names the RFC or the attack it
+// Limits of the clients. Each one names the RFC or the attack it
 // answers; change them here and nowhere else.
 const (
 	// DefaultTimeout is the per-attempt wait for a reply when
@@ -33,4 +33,17 @@ const (
 	// of DNS over TCP can frame (RFC 1035 section 4.2.2, RFC 7766
 	// section 8). A query that packs larger cannot be sent at all.
 	maxTCPMessage = 65535
+
+	// maxPipelined caps the queries in flight on one DoT connection: the number a server
+	// handles at once (LIMITS.md, RFC 7766 §6.2.1.1). Further exchanges wait for a slot.
+	maxPipelined = 100
+
+	// dohIdleConnTimeout is how long the DoH client keeps an idle connection for reuse.
+	// Servers close theirs sooner (LIMITS.md: 10 s); the client then just dials again.
+	dohIdleConnTimeout = 30 * time.Second
+
+	// doqIdleTimeout is how long the DoQ client keeps a QUIC connection without traffic:
+	// the server's idle timeout (LIMITS.md); whichever side is shorter wins (RFC 9000
+	// §10.1).
+	doqIdleTimeout = 10 * time.Second
 )

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -13,6 +14,11 @@ import (
 // Secure when every link and the final answer or denial is proven, and at
 // the first link that is not.
 func (st *state) answer(name string, qtype uint16) Verdict {
+	if qtype == dns.TypeRRSIG {
+		// RRSIGs are not RRsets a key signs (RFC 4035 §5.3.1): there is
+		// nothing to prove, and nothing to mark Secure.
+		return Verdict{Security: Indeterminate}
+	}
 	var chain []dns.RR
 	for links := 0; ; links++ {
 		if links > maxChain {
@@ -27,7 +33,10 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 			if f := st.positive(rs, name, auth); f != nil {
 				return verdictOf(f)
 			}
-			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, plain(rs)...)}
+			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, signed(rs)...)}
+		}
+		if qtype == dns.TypeANY && m.Rcode == dns.RcodeSuccess && len(ans) > 0 {
+			return st.anyAnswer(ans, name, auth, chain)
 		}
 		if dn := dnameAbove(ans, name); dn != nil {
 			target, f := st.dname(dn, name)
@@ -35,7 +44,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 				return verdictOf(f)
 			}
 			cn := &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: dn.rrs[0].Header().Ttl}, Target: target}
-			chain = append(chain, append(plain(dn), cn)...)
+			chain = append(chain, append(signed(dn), cn)...)
 			name = target
 			continue
 		}
@@ -43,7 +52,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 			if f := st.positive(cn, name, auth); f != nil {
 				return verdictOf(f)
 			}
-			chain = append(chain, plain(cn)...)
+			chain = append(chain, signed(cn)...)
 			name = dnsname.Canonical(cn.rrs[0].(*dns.CNAME).Target)
 			continue
 		}
@@ -75,6 +84,8 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, but its zone is %s", rs.name, signer, zone)
 	}
 	sig, f := st.verify(rs, zone, keys, st.now)
+	st.step(zone, keyName(sig, keys), fmt.Sprintf("RRSIG over the %s RRset of %s", dns.TypeToString[rs.rtype], rs.name),
+		fmt.Sprintf("the %s records of %s are authentic", dns.TypeToString[rs.rtype], rs.name), f)
 	if f != nil {
 		return f
 	}
@@ -86,10 +97,11 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 		return nil
 	}
 	p, f := st.denial(zone, keys, auth)
-	if f != nil {
-		return f
+	if f == nil {
+		f = st.proveWildcard(p, name, sig.Labels)
 	}
-	return st.proveWildcard(p, name, sig.Labels)
+	st.step(zone, denialName(p), "wildcard expansion for "+name, name+" does not exist, so the wildcard applies", f)
+	return f
 }
 
 // dnameAbove returns a DNAME RRset owned by an ancestor of name.
@@ -148,6 +160,7 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 	}
 	p, f := st.denial(zone, keys, auth)
 	if f != nil {
+		st.step(zone, "-", "denial records for "+name, "the denial is authentic", f)
 		return verdictOf(f)
 	}
 	switch m.Rcode {
@@ -156,14 +169,38 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 	case dns.RcodeSuccess:
 		var res noDataResult
 		res, f = st.proveNoData(p, name, qtype)
-		if f == nil && res == insecureDelegation {
-			f = insecure(0, "%s is an insecure delegation", name)
+		if f == nil && res == optOutSpan {
+			f = insecure(0, "%s lies in an NSEC3 opt-out span of %s", name, zone)
 		}
 	default:
 		f = bogus(dns.ExtendedErrorCodeDNSBogus, "rcode %s cannot be validated", dns.RcodeToString[m.Rcode])
 	}
+	what := fmt.Sprintf("%s has no %s records", name, dns.TypeToString[qtype])
+	if m.Rcode == dns.RcodeNameError {
+		what = name + " does not exist"
+	}
+	st.step(zone, denialName(p), "denial records for "+name, what, f)
 	if f != nil {
 		return verdictOf(f)
 	}
-	return Verdict{Security: Secure, Rcode: m.Rcode, Answer: chain, Authority: plain(soa)}
+	return Verdict{Security: Secure, Rcode: m.Rcode, Answer: chain, Authority: signed(denialSets(auth)...)}
+}
+
+// anyAnswer proves every RRset of an ANY answer owned by name; all must
+// be Secure for the answer to be.
+func (st *state) anyAnswer(ans []*rrset, name string, auth []*rrset, chain []dns.RR) Verdict {
+	var out []dns.RR
+	for _, rs := range ans {
+		if rs.name != name {
+			continue
+		}
+		if f := st.positive(rs, name, auth); f != nil {
+			return verdictOf(f)
+		}
+		out = append(out, signed(rs)...)
+	}
+	if len(out) == 0 {
+		return verdictOf(bogus(dns.ExtendedErrorCodeDNSBogus, "ANY answer without records of %s", name))
+	}
+	return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, out...)}
 }

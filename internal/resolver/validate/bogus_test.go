@@ -168,3 +168,41 @@ func withoutType(section []dns.RR, t uint16) []dns.RR {
 	}
 	return out
 }
+
+// TestBogusCached: a Bogus verdict is remembered for bogusTTL (no fetch,
+// no crypto on a repeat) and then validated afresh; a Secure one for the
+// TTL of its records.
+func TestBogusCached(t *testing.T) {
+	w := standardWorld(t, nil)
+	broken := true
+	w.mutate = func(name string, _ uint16, m *dns.Msg) {
+		if broken && name == "www.test." {
+			m.Answer = withoutType(m.Answer, dns.TypeRRSIG)
+		}
+	}
+	now := signTime.Add(24 * time.Hour)
+	v, err := New(Config{Anchors: w.anchors, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := dns.Question{Name: "www.test.", Qtype: dns.TypeA, Qclass: dns.ClassINET}
+	if vd := v.Validate(context.Background(), q, w.fetch); vd.Security != Bogus {
+		t.Fatalf("first: %v", vd.Security)
+	}
+	broken = false
+	before := w.fetches
+	now = now.Add(bogusTTL - time.Second)
+	if vd := v.Validate(context.Background(), q, w.fetch); vd.Security != Bogus || w.fetches != before {
+		t.Errorf("within %v: %v after %d fetches, want the cached bogus verdict", bogusTTL, vd.Security, w.fetches-before)
+	}
+	now = now.Add(2 * time.Second)
+	if vd := v.Validate(context.Background(), q, w.fetch); vd.Security != Secure {
+		t.Errorf("after %v: %v, want secure (the zone was fixed)", bogusTTL, vd.Security)
+	}
+	before = w.fetches
+	now = now.Add(time.Minute)
+	vd := v.Validate(context.Background(), q, w.fetch)
+	if vd.Security != Secure || w.fetches != before || vd.Answer[0].Header().Ttl != 3600-60 {
+		t.Errorf("cached secure: %v, %d fetches, TTL %d", vd.Security, w.fetches-before, vd.Answer[0].Header().Ttl)
+	}
+}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -119,8 +120,10 @@ func (st *state) learnAnchor(zone string) (cutEntry, time.Duration) {
 		for i, d := range ds {
 			rrs[i] = d
 		}
+		st.step(zone, dsName(ds[0]), "trust anchor (configured, not fetched)", "the DS of "+zone+" is trusted", nil)
 		return st.childKeys(zone, rrs)
 	}
+	st.step(zone, fmt.Sprintf("DNSKEY %d", a.Keys[zone][0].KeyTag()), "trust anchor (configured, not fetched)", "the key of "+zone+" is trusted", nil)
 	m, f := st.fetch(zone, dns.TypeDNSKEY)
 	if f != nil {
 		return stopWith(f)
@@ -138,9 +141,13 @@ func (st *state) learnAnchor(zone string) (cutEntry, time.Duration) {
 		}
 	}
 	if len(trusted) == 0 {
-		return stopWith(bogus(dns.ExtendedErrorCodeDNSKEYMissing, "no DNSKEY of %s matches its trust anchor", zone))
+		f := bogus(dns.ExtendedErrorCodeDNSKEYMissing, "no DNSKEY of %s matches its trust anchor", zone)
+		st.step(zone, "anchor", "DNSKEY RRset of "+zone, "the anchored key is published", f)
+		return stopWith(f)
 	}
-	if _, f := st.verify(set, zone, trusted, st.now); f != nil {
+	sig, f := st.verify(set, zone, trusted, st.now)
+	st.step(zone, keyName(sig, trusted), "RRSIG over the DNSKEY RRset of "+zone, "every DNSKEY of "+zone+" (the ZSK too) is trusted", f)
+	if f != nil {
 		return stopWith(f)
 	}
 	return cutEntry{kind: secureCut, keys: dnskeys(set)}, minTTL(maxCacheTTL, set.rrs)
@@ -157,7 +164,9 @@ func (st *state) learnCut(name, parent string, keys []*dns.DNSKEY) (cutEntry, ti
 	}
 	ans := groupRRsets(m.Answer)
 	if ds := pick(ans, name, dns.TypeDS); ds != nil && m.Rcode == dns.RcodeSuccess {
-		if _, f := st.verify(ds, parent, keys, st.now); f != nil {
+		sig, f := st.verify(ds, parent, keys, st.now)
+		st.step(parent, keyName(sig, keys), "RRSIG over the DS RRset of "+name+" in "+parent, "the DS of "+name+" is authentic", f)
+		if f != nil {
 			return stopWith(f)
 		}
 		e, ttl := st.childKeys(name, ds.rrs)
@@ -185,8 +194,10 @@ func (st *state) learnCut(name, parent string, keys []*dns.DNSKEY) (cutEntry, ti
 	switch {
 	case f != nil:
 		return stopWith(f)
-	case res == insecureDelegation:
-		return cutEntry{kind: stopCut, fail: insecure(0, "%s is an insecure delegation: %s proves it has no DS", name, parent)}, ttl
+	case res == insecureDelegation || res == optOutSpan:
+		f := insecure(0, "%s is an insecure delegation: %s proves it has no DS", name, parent)
+		st.step(parent, denialName(d), "denial of the DS of "+name, name+" is an unsigned zone: its data is Insecure", f)
+		return cutEntry{kind: stopCut, fail: f}, ttl
 	}
 	return cutEntry{kind: notCut}, ttl
 }
@@ -214,7 +225,9 @@ func (st *state) childKeys(zone string, dsRRs []dns.RR) (cutEntry, time.Duration
 		}
 	}
 	if len(usable) == 0 {
-		return cutEntry{kind: stopCut, fail: insecure(code, "%s: no DS with a supported algorithm and digest (RFC 6840 §5.2)", zone)}, bogusTTL
+		f := insecure(code, "%s: no DS with a supported algorithm and digest (RFC 6840 §5.2)", zone)
+		st.step(zone, dsName(dsRRs[0].(*dns.DS)), "DS algorithm and digest type", zone+" is Insecure", f)
+		return cutEntry{kind: stopCut, fail: f}, bogusTTL
 	}
 	m, f := st.fetch(zone, dns.TypeDNSKEY)
 	if f != nil {
@@ -226,9 +239,18 @@ func (st *state) childKeys(zone string, dsRRs []dns.RR) (cutEntry, time.Duration
 	}
 	trusted := matchDS(usable, dnskeys(set))
 	if len(trusted) == 0 {
-		return stopWith(bogus(dns.ExtendedErrorCodeDNSKEYMissing, "no DNSKEY of %s matches its DS", zone))
+		f := bogus(dns.ExtendedErrorCodeDNSKEYMissing, "no DNSKEY of %s matches its DS", zone)
+		st.step(zone, dsName(usable[0]), "digest of the DNSKEYs of "+zone, "the KSK of "+zone+" is the one the parent vouches for", f)
+		return stopWith(f)
 	}
-	if _, f := st.verify(set, zone, trusted, st.now); f != nil {
+	voucher := "the parent"
+	if len(st.v.cfg.Anchors.DS[zone]) > 0 {
+		voucher = "the trust anchor"
+	}
+	st.step(zone, dsName(usable[0]), fmt.Sprintf("digest of DNSKEY %d of %s", trusted[0].KeyTag(), zone), "the KSK of "+zone+" is the one "+voucher+" vouches for", nil)
+	sig, f := st.verify(set, zone, trusted, st.now)
+	st.step(zone, keyName(sig, trusted), "RRSIG over the DNSKEY RRset of "+zone, "every DNSKEY of "+zone+" (the ZSK too) is trusted", f)
+	if f != nil {
 		return stopWith(f)
 	}
 	return cutEntry{kind: secureCut, keys: dnskeys(set)}, minTTL(maxCacheTTL, set.rrs)

@@ -21,8 +21,11 @@ const (
 	// noData: the name exists without the type.
 	noData noDataResult = iota
 	// insecureDelegation: the name (asked for DS) is a delegation
-	// without DS, or lies in an opt-out span: the child is Insecure.
+	// without DS: the child is Insecure, the denial itself Secure.
 	insecureDelegation
+	// optOutSpan: the name (asked for DS) lies in an NSEC3 opt-out span:
+	// it may be an unsigned delegation; the answer is Insecure.
+	optOutSpan
 )
 
 // denial verifies the SOA, NSEC and NSEC3 RRsets of a negative reply's
@@ -80,10 +83,10 @@ func (st *state) proveNXDomain(p *proof, name string) *failure {
 		return bogus(dns.ExtendedErrorCodeNSECMissing, "no NSEC from %s covers %s", p.zone, name)
 	}
 	ce := closestEncloserNSEC(n, name)
-	if matchingNSEC(p.nsec, "*."+ce) != nil {
+	if matchingNSEC(p.nsec, wildcardAt(ce)) != nil {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "wildcard *.%s exists: %s cannot be NXDOMAIN", ce, name)
 	}
-	if coveringNSEC(p.nsec, "*."+ce) == nil {
+	if coveringNSEC(p.nsec, wildcardAt(ce)) == nil {
 		return bogus(dns.ExtendedErrorCodeNSECMissing, "no NSEC from %s proves there is no wildcard *.%s", p.zone, ce)
 	}
 	return nil
@@ -108,7 +111,7 @@ func (st *state) proveNoData(p *proof, name string, t uint16) (noDataResult, *fa
 		return noData, nil // empty non-terminal: a name below it exists
 	}
 	ce := closestEncloserNSEC(n, name)
-	if w := matchingNSEC(p.nsec, "*."+ce); w != nil {
+	if w := matchingNSEC(p.nsec, wildcardAt(ce)); w != nil {
 		return bitmapNoData(w.TypeBitMap, name, t, p.zone)
 	}
 	return 0, bogus(dns.ExtendedErrorCodeNSECMissing, "%s is covered by an NSEC but no wildcard NODATA proof", name)
@@ -208,4 +211,13 @@ func joinLabels(labels []string) string {
 		s += l + "."
 	}
 	return s
+}
+
+// wildcardAt returns the wildcard name at the closest encloser ce: "*."
+// for the root.
+func wildcardAt(ce string) string {
+	if ce == "." {
+		return "*."
+	}
+	return "*." + ce
 }

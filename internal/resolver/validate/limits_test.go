@@ -127,3 +127,24 @@ func TestNSEC3Work(t *testing.T) {
 		t.Errorf("5000 iterations: %v EDE %v work %+v, want insecure, EDE 27, no hashes", vd.Security, vd.EDE, vd.Work)
 	}
 }
+
+// TestVerifyPerQueryBound: once a client query has spent
+// maxVerifyPerQuery verifications, no RRset verifies any more, however
+// good its signature (KeyTrap across many RRsets).
+func TestVerifyPerQueryBound(t *testing.T) {
+	w := standardWorld(t, nil)
+	m, _ := w.fetch(t.Context(), "www.test.", dns.TypeA)
+	set := pick(groupRRsets(m.Answer), "www.test.", dns.TypeA)
+	keys := []*dns.DNSKEY{w.keys["test."][1].DNSKEY}
+	now := signTime.Add(time.Hour)
+	st := &state{work: Work{Verifications: maxVerifyPerQuery - 1}}
+	if _, f := st.verify(set, "test.", keys, now); f != nil {
+		t.Fatalf("one verification left: %v", f)
+	}
+	if _, f := st.verify(set, "test.", keys, now); f == nil || f.sec != Bogus {
+		t.Fatalf("budget spent: %v, want bogus", f)
+	}
+	if st.work.Verifications != maxVerifyPerQuery {
+		t.Errorf("%d verifications", st.work.Verifications)
+	}
+}

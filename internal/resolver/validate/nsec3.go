@@ -139,7 +139,7 @@ func (st *state) nsec3NXDomain(p *nsec3Proof, name string) *failure {
 	if nc == nil {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s exists (its NSEC3 matches): not NXDOMAIN", name)
 	}
-	w, f := st.cover(p, "*."+ce)
+	w, f := st.cover(p, wildcardAt(ce))
 	if f != nil {
 		return f
 	}
@@ -168,9 +168,9 @@ func (st *state) nsec3NoData(p *nsec3Proof, name string, t uint16) (noDataResult
 		return 0, f
 	}
 	if t == dns.TypeDS && optOut(nc) {
-		return insecureDelegation, nil
+		return optOutSpan, nil
 	}
-	w, f := st.match(p, "*."+ce)
+	w, f := st.match(p, wildcardAt(ce))
 	if f != nil {
 		return 0, f
 	}
@@ -194,6 +194,12 @@ func (st *state) nsec3Wildcard(p *nsec3Proof, qname string, labels int) *failure
 	}
 	if c == nil {
 		return bogus(dns.ExtendedErrorCodeNSECMissing, "wildcard answer for %s without an NSEC3 covering %s", qname, nc)
+	}
+	if optOut(c) {
+		// The span may hide an unsigned delegation at the next closer
+		// name, which would take precedence over the wildcard (as
+		// Unbound has it).
+		return insecure(0, "wildcard answer for %s: %s lies in an opt-out span", qname, nc)
 	}
 	return nil
 }

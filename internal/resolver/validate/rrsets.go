@@ -108,3 +108,30 @@ func hasType(ts []uint16, t uint16) bool {
 	}
 	return false
 }
+
+// signed returns the records of sets followed by their signatures.
+func signed(sets ...*rrset) []dns.RR {
+	var out []dns.RR
+	for _, s := range sets {
+		if s == nil {
+			continue
+		}
+		out = append(out, s.rrs...)
+		for _, sig := range s.sigs {
+			out = append(out, sig)
+		}
+	}
+	return out
+}
+
+// denialSets returns the SOA, NSEC and NSEC3 RRsets of an authority
+// section.
+func denialSets(auth []*rrset) []*rrset {
+	var out []*rrset
+	for _, s := range auth {
+		if s.rtype == dns.TypeSOA || s.rtype == dns.TypeNSEC || s.rtype == dns.TypeNSEC3 {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -45,13 +45,18 @@ type Verdict struct {
 	// client may want to know (RFC 8914: 1, 2, 27); nil otherwise.
 	EDE *dns.EDNS0_EDE
 	// Rcode, Answer and Authority are the validated answer when Secure:
-	// the CNAME/DNAME chain and the final RRset, and the SOA of a
-	// negative answer, without DNSSEC records.
+	// the CNAME/DNAME chain and the final RRset, each followed by its
+	// RRSIGs, and the SOA, NSEC and NSEC3 RRsets (with RRSIGs) proving a
+	// negative answer. A resolver strips the DNSSEC records for clients
+	// that did not set DO.
 	Rcode     int
 	Answer    []dns.RR
 	Authority []dns.RR
 	// Work is what the validation spent.
 	Work Work
+	// Steps are the checks made, from the trust anchor to the answer
+	// (see Step).
+	Steps []Step
 }
 
 // Work counts what one validation spent, against the limits of limits.go.

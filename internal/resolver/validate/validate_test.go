@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -32,6 +33,10 @@ func TestProofs(t *testing.T) {
 		{"nope.child.test.", dns.TypeA, dns.RcodeNameError, Secure},      // NXDOMAIN below it
 		{"www.unsigned.test.", dns.TypeA, dns.RcodeSuccess, Insecure},    // insecure delegation
 		{"nope.unsigned.test.", dns.TypeA, dns.RcodeNameError, Insecure}, // unsigned NXDOMAIN
+		{"www.test.", dns.TypeANY, dns.RcodeSuccess, Secure},             // ANY (RFC 8482 minimal)
+		{"child.test.", dns.TypeDS, dns.RcodeSuccess, Secure},            // DS, from the parent
+		{"unsigned.test.", dns.TypeDS, dns.RcodeSuccess, Secure},         // DS proven absent
+		{"child.test.", dns.TypeDNSKEY, dns.RcodeSuccess, Secure},        // DNSKEY
 	}
 	for _, mode := range []struct {
 		name string
@@ -50,6 +55,12 @@ func TestProofs(t *testing.T) {
 				want := c.want
 				if mode.p != nil && mode.p.OptOut && c.rcode == dns.RcodeNameError && c.name != "nope.child.test." {
 					want = Insecure // the next closer name lies in an opt-out span (RFC 5155 §9.2)
+				}
+				if mode.p != nil && mode.p.OptOut && strings.Contains(c.name, ".wild.") && c.qtype == dns.TypeA {
+					want = Insecure // the next closer name lies in an opt-out span
+				}
+				if mode.p != nil && mode.p.OptOut && c.name == "unsigned.test." {
+					want = Insecure // opted out of the chain: no proof it is a delegation
 				}
 				if vd.Security != want || vd.Security == Secure && vd.Rcode != c.rcode {
 					t.Errorf("%s %s: %v rcode %s (EDE %v), want %v %s", c.name, dns.TypeToString[c.qtype],

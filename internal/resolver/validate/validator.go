@@ -77,6 +77,7 @@ type state struct {
 	now    time.Time
 	work   Work
 	hashes map[[3]string]string // NSEC3 hashes computed: name, salt, iterations -> hash
+	steps  []Step               // checks made, in order
 }
 
 // Validate validates the answer to q, fetching what it needs (the answer
@@ -90,7 +91,7 @@ func (v *Validator) Validate(ctx context.Context, q dns.Question, fetch Fetch) V
 	}
 	st := &state{v: v, ctx: ctx, fetchF: fetch, now: now, hashes: map[[3]string]string{}}
 	vd := st.answer(key.name, q.Qtype)
-	vd.Work = st.work
+	vd.Work, vd.Steps = st.work, st.steps
 	v.storeVerdict(key, vd, now)
 	return vd
 }

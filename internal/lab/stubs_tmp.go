@@ -1,3 +1,0 @@
-package lab
-
-type poisoning struct{ pending }
