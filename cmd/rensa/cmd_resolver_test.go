@@ -39,12 +39,16 @@ func TestResolverOverTestbed(t *testing.T) {
 	}
 
 	_, stderr = runInBackground(t, func(ctx context.Context, stdout, stderr *watchBuffer) error {
-		opts := resolverOptions{listen: []string{"127.0.0.1:0"}, rootHints: hints, dial: tb.Dial}
+		// Flags first, then the test's dial hook: addFlags sets every
+		// flag's default, so fields set before it would be reset (and
+		// empty root hints would mean the real root servers).
+		var opts resolverOptions
 		fs := newFlagSet("resolver", "", stderr)
 		opts.addFlags(fs)
-		if err := fs.Parse([]string{"--allow", "192.0.2.0/24"}); err != nil {
+		if err := fs.Parse([]string{"--listen", "127.0.0.1:0", "--root-hints", hints, "--allow", "192.0.2.0/24"}); err != nil {
 			return err
 		}
+		opts.dial = tb.Dial
 		return runResolver(ctx, opts, stdout, stderr)
 	})
 	m, _ = stderr.waitFor(t, 0, `rensa: resolver listening on udp (\S+), tcp`)
