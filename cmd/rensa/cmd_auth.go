@@ -82,6 +82,9 @@ type authOptions struct {
 	zones  []zoneSource
 	nsid   string
 
+	// tls holds the certificate for tls://, https:// and quic:// listeners.
+	tls listenTLS
+
 	// The defences: RRL and cookies are on unless switched off here.
 	noRRL          bool
 	rrlLogOnly     bool
@@ -104,10 +107,11 @@ type zoneSource struct {
 }
 
 func (o *authOptions) addFlags(fs *flag.FlagSet) {
-	fs.Func("listen", "serve UDP and TCP on `ADDR` (IP:PORT; repeatable; default "+config.DefaultListen+")", func(s string) error {
+	fs.Func("listen", listenFlagUsage, func(s string) error {
 		o.listen = append(o.listen, s)
 		return nil
 	})
+	addListenTLSFlags(fs, &o.tls)
 	fs.Func("zone", "serve the zone in `[ORIGIN=]FILE` (repeatable)", func(s string) error {
 		src, err := parseZoneArg(s)
 		if err == nil {
@@ -191,6 +195,7 @@ func runAuth(ctx context.Context, opts authOptions, stdout, stderr io.Writer) er
 		listen:  listen,
 		auth:    auth.Config{NSID: opts.nsid, Version: opts.version, ID: opts.id},
 		stack:   stackConfig(opts.noRRL, opts.rrlLogOnly, opts.requireCookies),
+		tls:     opts.tls,
 		sources: func() ([]zoneSource, error) { return opts.zones, nil },
 		hup:     opts.hup,
 	}
@@ -206,6 +211,8 @@ type authService struct {
 	// response rate limiting and the precompiled-answer fast path. Its
 	// zero value turns all three on at the LIMITS.md defaults.
 	stack auth.StackConfig
+	// tls is the certificate for encrypted listeners (DoT, DoH, DoQ).
+	tls listenTLS
 	// sources returns the zones to load; called at start and on every
 	// reload, so "rensa serve" can re-read its configuration file.
 	sources func() ([]zoneSource, error)
@@ -242,12 +249,12 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 	}
 	defer logRRLStats(st.Limiter, r.logger)
 	defer shutdownServer(srv, r.logger)
-	for _, addr := range svc.listen {
-		udp, tcp, err := srv.Listen(addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", addr, err)
-		}
-		fmt.Fprintf(stderr, "rensa: listening on udp %s, tcp %s\n", udp, tcp)
+	lines, err := startListeners(ctx, srv, svc.listen, svc.tls, r.logger)
+	for _, l := range lines {
+		fmt.Fprintf(stderr, "rensa: listening on %s\n", l)
+	}
+	if err != nil {
+		return err
 	}
 	if zones.Len() == 0 {
 		r.logger.Warn("no zones configured: every query is refused")

@@ -106,6 +106,7 @@ func runServe(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) 
 			MaxUDPSize: cfg.Auth.MaxUDPSize,
 		},
 		stack:   stackConfig(cfg.Auth.NoRRL, cfg.Auth.RRLLogOnly, cfg.Auth.RequireCookies),
+		tls:     cfg.ListenTLS(),
 		sources: configZones(opts.config),
 		hup:     opts.hup,
 	}

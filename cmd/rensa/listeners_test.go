@@ -123,3 +123,37 @@ func TestResolverEncryptedListeners(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthEncryptedListeners serves a zone from "rensa auth" over DoT, DoH
+// and DoQ with a self-signed certificate, and queries each with rensa query.
+func TestAuthEncryptedListeners(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "example.test.zone")
+	writeFile(t, file, zoneV1)
+	certs := filepath.Join(dir, "certs")
+	_, stderr := runInBackground(t, func(ctx context.Context, stdout, stderr *watchBuffer) error {
+		var opts authOptions
+		fs := newFlagSet("auth", "", stderr)
+		opts.addFlags(fs)
+		args := []string{"--listen", "tls://127.0.0.1:0", "--listen", "https://127.0.0.1:0", "--listen", "quic://127.0.0.1:0",
+			"--tls-self-signed", certs, "--zone", file}
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return runAuth(ctx, opts, stdout, stderr)
+	})
+	dot, _ := stderr.waitFor(t, 0, `rensa: listening on tls (\S+)`)
+	doh, _ := stderr.waitFor(t, 0, `rensa: listening on https (\S+)`)
+	doq, _ := stderr.waitFor(t, 0, `rensa: listening on quic (\S+)`)
+	ca := filepath.Join(certs, server.SelfSignedCAFile)
+	for _, at := range []string{"@tls://" + dot[1], "@" + doh[1], "@quic://" + doq[1]} {
+		code, stdout, errOut := runRensa(t, "query", at, "www.example.test", "--ca", ca, "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d:\n%s", at, code, errOut)
+		}
+		if !strings.Contains(stdout, `"rcode": "NOERROR"`) || !strings.Contains(stdout, "192.0.2.1") {
+			t.Errorf("%s: %s", at, stdout)
+		}
+	}
+}
