@@ -39,6 +39,10 @@ const (
 	// poisoning attacker: a socket that cannot keep up drops packets and
 	// would make the measurement lie.
 	poisonRate = 100_000
+	// poisonMaxBurst bounds the forged replies sent at once when the
+	// attacker catches up after a late tick: fewer than a default socket
+	// receive buffer holds.
+	poisonMaxBurst = 300
 	// poisonForged and poisonShortForged are F, the forged replies per
 	// window of opportunity (RFC 5452 section 7.2); the short run covers
 	// the whole ID space (I = 65,536), so its prediction is certain.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
 
 	"github.com/rensa-dns/rensa/internal/auth"
 	"github.com/rensa-dns/rensa/internal/dnssec"
@@ -306,7 +307,11 @@ func (l *raceLab) exchange(fixed netip.AddrPort, weak bool) resolver.ExchangeFun
 		if err == nil && firstA(r.Answer) == l.env.Addrs.Attacker.String() {
 			l.accepted.Add(1)
 		}
-		if err != nil && o.NearMisses > 0 && !errors.Is(err, transport.ErrMismatch) {
+		// With the defences on, a timeout after near misses is a
+		// mismatch, which sends the resolver to TCP (RFC 5452 section
+		// 9.1); weakened, it is a plain timeout, and the resolver asks
+		// again over UDP: a new window.
+		if err != nil && o.NearMisses > 0 && !weak && !errors.Is(err, transport.ErrMismatch) {
 			err = fmt.Errorf("%w: %w", transport.ErrMismatch, err)
 		}
 		return r, err
@@ -412,9 +417,10 @@ func (l *raceLab) attempt(ctx context.Context, name string, fixed netip.AddrPort
 
 // race sends up to forged replies for qname: to the fixed port, or each
 // to a random port of [lo, hi]; IDs walk a random permutation of all
-// 65,536. It stops early when the resolver's exchange has ended (won or
-// answered), which the lab knows and saves packets with; the attacker's
-// odds are the same.
+// 65,536. It sends in batches (sendmmsg), at poisonRate on average. It
+// stops early when the resolver's exchange has ended (won or answered),
+// which the lab knows and saves packets with; the attacker's odds are the
+// same.
 func (l *raceLab) race(ctx context.Context, qname string, fixed netip.AddrPort, forged, lo, hi int) error {
 	m := new(dns.Msg)
 	m.SetQuestion(qname, dns.TypeA)
@@ -433,29 +439,36 @@ func (l *raceLab) race(ctx context.Context, qname string, fixed netip.AddrPort, 
 		return err
 	}
 	step = 2*step + 1 // odd: i*step mod 65536 visits every ID once
-	perTick := poisonRate / 1000
+	b := newForgeBatch(ipv4.NewPacketConn(l.conn), wire, fixed)
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
+	begin := time.Now()
 	for sent := 0; sent < forged; {
 		if !l.busy.Load() {
 			return nil
 		}
-		for j := 0; j < perTick && sent < forged; j++ {
-			id := uint16(start + uint64(sent)*step)
-			binary.BigEndian.PutUint16(wire, id)
-			to := fixed
-			if !to.IsValid() {
-				p, err := l.env.uint64n(uint64(hi - lo + 1))
-				if err != nil {
-					return err
+		// Keep to poisonRate on average: a late tick (a busy machine)
+		// is made up for, in bursts the resolver's socket can hold.
+		due := int(time.Since(begin).Seconds()*poisonRate) + poisonRate/1000
+		for n := min(due-sent, poisonMaxBurst, forged-sent); n > 0; {
+			k := min(n, len(b.msgs))
+			for j := range k {
+				to := fixed
+				if !to.IsValid() {
+					p, err := l.env.uint64n(uint64(hi - lo + 1))
+					if err != nil {
+						return err
+					}
+					to = netip.AddrPortFrom(l.env.Addrs.Client, uint16(lo+int(p)))
 				}
-				to = netip.AddrPortFrom(l.env.Addrs.Client, uint16(lo+int(p)))
+				b.set(j, uint16(start+uint64(sent+j)*step), to)
 			}
-			if err := l.env.spend(1); err != nil {
+			if err := l.env.spend(k); err != nil {
 				return err
 			}
-			_, _ = l.conn.WriteToUDPAddrPort(wire, to) // a closed port is a miss, not an error
-			sent++
+			b.send(k)
+			sent += k
+			n -= k
 		}
 		select {
 		case <-ctx.Done():
@@ -464,6 +477,51 @@ func (l *raceLab) race(ctx context.Context, qname string, fixed netip.AddrPort, 
 		}
 	}
 	return nil
+}
+
+// forgeBatch is a batch of forged replies for one sendmmsg.
+type forgeBatch struct {
+	pc    *ipv4.PacketConn
+	msgs  []ipv4.Message
+	bufs  [][]byte
+	fixed *net.UDPAddr // the destination when the port is known
+}
+
+// forgeBatchLen is the replies per system call.
+const forgeBatchLen = 64
+
+func newForgeBatch(pc *ipv4.PacketConn, wire []byte, fixed netip.AddrPort) *forgeBatch {
+	b := &forgeBatch{pc: pc, msgs: make([]ipv4.Message, forgeBatchLen), bufs: make([][]byte, forgeBatchLen)}
+	if fixed.IsValid() {
+		b.fixed = net.UDPAddrFromAddrPort(fixed)
+	}
+	for i := range b.bufs {
+		b.bufs[i] = append([]byte(nil), wire...)
+		b.msgs[i].Buffers = [][]byte{b.bufs[i]}
+	}
+	return b
+}
+
+// set makes the j-th reply carry id and go to to.
+func (b *forgeBatch) set(j int, id uint16, to netip.AddrPort) {
+	binary.BigEndian.PutUint16(b.bufs[j], id)
+	if b.fixed != nil {
+		b.msgs[j].Addr = b.fixed
+	} else {
+		b.msgs[j].Addr = net.UDPAddrFromAddrPort(to)
+	}
+}
+
+// send sends the first k replies; a closed port is a miss, not an error.
+func (b *forgeBatch) send(k int) {
+	for done := 0; done < k; {
+		n, err := b.pc.WriteBatch(b.msgs[done:k], 0)
+		if err != nil || n <= 0 {
+			done++ // skip the one that failed
+			continue
+		}
+		done += n
+	}
 }
 
 // raceName returns a fresh name for attempt i.
