@@ -247,7 +247,6 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer logRRLStats(st.Limiter, r.logger)
 	defer shutdownServer(srv, r.logger)
 	lines, err := startListeners(ctx, srv, svc.listen, svc.tls, r.logger)
 	for _, l := range lines {
@@ -256,6 +255,7 @@ func (svc authService) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer logRRLStats(st.Limiter, r.logger)
 	if zones.Len() == 0 {
 		r.logger.Warn("no zones configured: every query is refused")
 	}
