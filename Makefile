@@ -45,6 +45,7 @@ conformance:
 bench: build
 	./scripts/bench.sh
 	./scripts/bench-sign.sh
+	./scripts/bench-resolver.sh
 
 bench-sign: build
 	./scripts/bench-sign.sh

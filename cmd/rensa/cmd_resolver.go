@@ -25,7 +25,8 @@ var _ = register(command{
 })
 
 const resolverUsage = `usage: rensa resolver [--listen [SCHEME://]ADDR]... [--tls-cert FILE --tls-key FILE | --tls-self-signed DIR]
-                      [--root-hints FILE] [--allow CIDR]... [flags]
+                      [--root-hints FILE | --forward URL... [--forward-ca FILE]]
+                      [--allow CIDR]... [flags]
 
 Run a full-service recursive resolver over UDP and TCP, and optionally DNS
 over TLS, HTTPS and QUIC, until interrupted (SIGINT or SIGTERM). It
@@ -56,6 +57,17 @@ bit gets the data unchecked. The anchors are the IANA root KSKs unless
 --trust-anchor names a file of DS or DNSKEY lines; with --root-hints and
 no --trust-anchor validation is off. --no-validate turns it off.
 
+--forward URL (repeatable) makes it a forwarder: every name is asked of
+these upstream resolvers, the fastest first, the next on a failure, instead
+of resolving from the root. URL is IP[:PORT] (plain DNS, port 53),
+tls://HOST[:PORT][#NAME] (DoT, port 853), https://HOST[:PORT][/PATH] (DoH)
+or quic://HOST[:PORT][#NAME] (DoQ, port 853); NAME is the name the
+certificate must carry when HOST is an address, and "#pin=BASE64" (or
+"#NAME,pin=BASE64") accepts the server by the SHA-256 pin of its public key
+(RFC 7858 §4.2). Certificates chain to the system roots or to the CAs in
+--forward-ca FILE. Validation stays rensa's own: upstreams are asked with
+DO and CD, so they hand over the signatures and bogus data alike.
+
 Examples:
   rensa resolver --listen 127.0.0.1:5300
   rensa resolver --listen 127.0.0.1:5300 --root-hints testbed.hints
@@ -63,6 +75,10 @@ Examples:
   rensa resolver --listen 127.0.0.1:5300 --root-hints testbed.hints --trust-anchor testbed.anchor
   rensa resolver --listen 127.0.0.1:5300 --trust-anchor /usr/share/dns/root.key
   rensa query @127.0.0.1:5300 www.example.test A
+  rensa resolver --listen 127.0.0.1:5300 --forward tls://192.0.2.53#dns.example \
+      --forward https://dns.example/dns-query
+  rensa resolver --listen 127.0.0.1:5300 --forward tls://127.0.0.1:8853 --forward-ca tls/ca.pem \
+      --trust-anchor testbed.anchor
   rensa resolver --listen 127.0.0.1:5300 --listen tls://127.0.0.1:8853 \
       --listen https://127.0.0.1:8443 --tls-self-signed /var/lib/rensa/tls
   rensa query @tls://127.0.0.1:8853 www.example.test --ca /var/lib/rensa/tls/ca.pem
@@ -84,6 +100,11 @@ type resolverOptions struct {
 	// noValidate turns DNSSEC validation off (validate_flags below).
 	trustAnchor string
 	noValidate  bool
+
+	// forward lists upstream resolvers (resolver.ParseUpstream) to
+	// forward to instead of iterating; forwardCA is their CA file.
+	forward   []string
+	forwardCA string
 
 	// dial replaces the upstream network; tests give the testbed's port
 	// mapping. Nil means the real network.
@@ -109,6 +130,35 @@ func (o *resolverOptions) addFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.serveStale, "serve-stale", 0, "serve expired answers up to `AGE` old when no server answers (RFC 8767; default off)")
 	fs.StringVar(&o.trustAnchor, "trust-anchor", "", "DNSSEC trust anchors from `FILE` (DS or DNSKEY lines, e.g. /usr/share/dns/root.key; default: the IANA root KSKs)")
 	fs.BoolVar(&o.noValidate, "no-validate", false, "turn DNSSEC validation off")
+	fs.Func("forward", "forward to the upstream resolver `URL` (IP[:PORT], tls://, https://, quic://; repeatable; default: resolve from the root)", func(s string) error {
+		if _, err := resolver.ParseUpstream(s, resolver.UpstreamOptions{}); err != nil {
+			return err
+		}
+		o.forward = append(o.forward, s)
+		return nil
+	})
+	fs.StringVar(&o.forwardCA, "forward-ca", "", "trust the CA certificates in PEM `FILE` for tls://, https:// and quic:// upstreams (default: the system roots)")
+}
+
+// upstreams makes the resolver's Config.Forward from --forward and
+// --forward-ca; close releases their connections.
+func (o *resolverOptions) upstreams() (ups []resolver.Upstream, closeAll func(), err error) {
+	closeAll = func() {
+		for _, u := range ups {
+			if c, ok := u.Exchanger.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	}
+	for _, s := range o.forward {
+		u, err := resolver.ParseUpstream(s, resolver.UpstreamOptions{CAFile: o.forwardCA, Dial: o.dial})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		ups = append(ups, u)
+	}
+	return ups, closeAll, nil
 }
 
 // validator returns the DNSSEC validator opts ask for: on by default with
@@ -147,6 +197,12 @@ func resolverMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if opts.cacheBytes < 0 || opts.serveStale < 0 {
 		return errUsage("--cache-bytes and --serve-stale must not be negative")
 	}
+	switch {
+	case len(opts.forward) > 0 && opts.rootHints != "":
+		return errUsage("--forward and --root-hints exclude each other: a forwarder does not resolve from the root")
+	case opts.forwardCA != "" && len(opts.forward) == 0:
+		return errUsage("--forward-ca needs --forward")
+	}
 	if _, err := parseListenSpecs(opts.listen, opts.tls); err != nil {
 		return err
 	}
@@ -184,8 +240,13 @@ func startResolver(opts resolverOptions, stderr io.Writer, logger *slog.Logger) 
 	if cfg.Validator, err = opts.validator(stderr); err != nil {
 		return nil, err
 	}
+	var closeUpstreams func()
+	if cfg.Forward, closeUpstreams, err = opts.upstreams(); err != nil {
+		return nil, err
+	}
 	res, err := resolver.New(cfg)
 	if err != nil {
+		closeUpstreams()
 		return nil, err
 	}
 	srv, err := server.New(server.Config{Handler: res, Logger: logger})
@@ -200,9 +261,10 @@ func startResolver(opts resolverOptions, stderr io.Writer, logger *slog.Logger) 
 	if err != nil {
 		cancel()
 		shutdownServer(srv, logger)
+		closeUpstreams()
 		return nil, err
 	}
-	return func() { cancel(); shutdownServer(srv, logger) }, nil
+	return func() { cancel(); shutdownServer(srv, logger); closeUpstreams() }, nil
 }
 
 // startConfiguredResolver starts the resolver of a configuration file's
@@ -214,7 +276,11 @@ func startConfiguredResolver(cfg *config.Config, stderr io.Writer) (stop func(),
 		return func() {}, nil
 	}
 	opts := resolverOptions{rootHints: rc.RootHintsPath(cfg.File), cacheBytes: rc.CacheBytes, serveStale: rc.ServeStale,
-		trustAnchor: rc.TrustAnchorPath(cfg.File), noValidate: rc.Validate != nil && !*rc.Validate}
+		trustAnchor: rc.TrustAnchorPath(cfg.File), noValidate: rc.Validate != nil && !*rc.Validate,
+		forwardCA: rc.ForwardCAPath(cfg.File)}
+	for _, u := range rc.Forward {
+		opts.forward = append(opts.forward, u.URL)
+	}
 	for _, a := range rc.Listen {
 		opts.listen = append(opts.listen, a.String())
 	}

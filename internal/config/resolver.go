@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -19,6 +20,8 @@ import (
 //	serve-stale = "24h"              # RFC 8767; default off
 //	trust-anchor = "/usr/share/dns/root.key"  # default: the IANA root KSKs
 //	validate = true                  # DNSSEC validation; default on
+//	forward = ["tls://192.0.2.53#dns.example", "https://dns.example/dns-query"]
+//	forward-ca = "ca.pem"            # default: the system roots
 //
 // Addresses and prefixes are checked as the file is decoded, so an error
 // names the line.
@@ -56,6 +59,51 @@ type Resolver struct {
 	// Validate turns DNSSEC validation on or off. Default: nil, on
 	// (answers proven Secure get AD, Bogus ones SERVFAIL).
 	Validate *bool `toml:"validate"`
+
+	// Forward lists upstream resolvers to forward every query to, tried
+	// fastest first, instead of resolving from the root; validation
+	// stays on, the upstreams asked with CD. Each is an IP[:PORT] (plain
+	// DNS), tls://HOST[:PORT][#NAME], https://HOST[:PORT][/PATH] or
+	// quic://HOST[:PORT][#NAME], with an optional "pin=BASE64" SPKI pin
+	// in the fragment (resolver.ParseUpstream). Default: none, full
+	// recursion.
+	Forward []Upstream `toml:"forward"`
+
+	// ForwardCA is a PEM file of CA certificates the tls://, https://
+	// and quic:// upstreams must chain to, relative to the configuration
+	// file's directory (see ForwardCAPath). Default: the system roots.
+	ForwardCA string `toml:"forward-ca"`
+}
+
+// ForwardCAPath returns ForwardCA resolved against the directory of the
+// configuration file cfgFile, or "" when no file is set.
+func (r Resolver) ForwardCAPath(cfgFile string) string {
+	if r.ForwardCA == "" || filepath.IsAbs(r.ForwardCA) {
+		return r.ForwardCA
+	}
+	return filepath.Join(filepath.Dir(cfgFile), r.ForwardCA)
+}
+
+// Upstream is an upstream resolver of the forward list, checked for its
+// form ([SCHEME://]HOST...) as it is decoded; the resolver parses it
+// fully when it starts.
+type Upstream struct{ URL string }
+
+// UnmarshalText checks the scheme and that a host follows it.
+func (u *Upstream) UnmarshalText(b []byte) error {
+	s := string(b)
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		scheme, rest = "", s
+	}
+	switch {
+	case scheme != "" && scheme != "udp" && scheme != "tls" && scheme != "https" && scheme != "quic":
+		return fmt.Errorf("%q: unknown scheme %q (want tls://, https://, quic:// or none for plain DNS)", s, scheme)
+	case rest == "" || strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "#"):
+		return fmt.Errorf("%q has no host", s)
+	}
+	u.URL = s
+	return nil
 }
 
 // TrustAnchorPath returns TrustAnchor resolved against the directory of

@@ -41,6 +41,36 @@ serve-stale = "24h"
 	}
 }
 
+// TestParseResolverForward reads the forward list and its CA file.
+func TestParseResolverForward(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte(`
+[resolver]
+forward = ["127.0.0.1:53", "tls://127.0.0.1:853#localhost", "https://dns.example/dns-query", "quic://[::1]"]
+forward-ca = "ca.pem"
+`), "/etc/rensa/rensa.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Resolver
+	if len(r.Forward) != 4 || r.Forward[1].URL != "tls://127.0.0.1:853#localhost" || r.Forward[3].URL != "quic://[::1]" {
+		t.Errorf("forward = %v", r.Forward)
+	}
+	if got := r.ForwardCAPath(cfg.File); got != "/etc/rensa/ca.pem" {
+		t.Errorf("ForwardCAPath = %q", got)
+	}
+	for text, want := range map[string]string{
+		"[resolver]\nforward = [\"ftp://127.0.0.1\"]\n": "c.toml:2",
+		"[resolver]\nforward = [\"tls://\"]\n":          "has no host",
+		"[resolver]\nforward = \"127.0.0.1\"\n":         "c.toml:2",
+	} {
+		_, err := Parse([]byte(text), "c.toml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want %q", text, err, want)
+		}
+	}
+}
+
 // TestParseResolverValidation reads the DNSSEC keys of [resolver]: the
 // trust anchor file is relative to the configuration file, and
 // validation is on unless validate = false.

@@ -89,5 +89,21 @@
 // testbed served by NSD and Knot DNS.
 //
 // DNSSEC validation plugs in through Config.Validator (package
-// resolver/validate, later).
+// resolver/validate; validate_hook.go).
+//
+// # Forwarding
+//
+// With Config.Forward the resolver asks upstream resolvers instead of
+// iterating (forward.go), over plain DNS, DoT, DoH or DoQ, and still
+// validates every answer itself:
+//
+//	up, err := resolver.ParseUpstream("tls://192.0.2.53#dns.example", resolver.UpstreamOptions{})
+//	if err != nil {
+//		return err
+//	}
+//	r, err := resolver.New(resolver.Config{Forward: []resolver.Upstream{up}, Validator: v})
+//
+// The upstreams get RD, and DO and CD with a Validator, so that they hand
+// over signatures and Bogus data alike; their answers are cached at the
+// rank of non-authoritative data.
 package resolver

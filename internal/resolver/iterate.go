@@ -21,6 +21,9 @@ type budget struct {
 	trace         []Transition     // every transition, when tracing
 	tracing       bool             // record trace
 	hook          func(Transition) // Config.Trace
+	// forwarded keeps the upstreams' replies (forwarding mode, with a
+	// Validator) for the validator's fetch of the same question.
+	forwarded map[qkey]*dns.Msg
 }
 
 // qkey names one resolution in progress.
@@ -95,6 +98,8 @@ func (q *query) run(ctx context.Context) Result {
 			q.send(ctx)
 		case stepReply:
 			q.handleReply()
+		case stepForward:
+			q.forward(ctx)
 		}
 	}
 	return q.res
@@ -151,6 +156,10 @@ func (q *query) lookCache() {
 			q.follow(c.RRs, c.RRs[0].(*dns.CNAME).Target)
 			return
 		}
+	}
+	if q.r.fwd != nil {
+		q.to(stepForward, "cache miss")
+		return
 	}
 	q.to(stepDelegation, "cache miss")
 }

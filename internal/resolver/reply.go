@@ -15,6 +15,10 @@ import (
 // the full name (the relaxed mode: some servers answer empty
 // non-terminals wrongly).
 func (q *query) handleReply() {
+	if q.r.fwd != nil {
+		q.forwardedReply()
+		return
+	}
 	if (q.reply.Rcode == dns.RcodeFormatError || q.reply.Rcode == dns.RcodeNotImplemented) &&
 		q.sent.IsEdns0() != nil && !q.r.infra.NoEDNS(q.server) {
 		q.r.infra.SetNoEDNS(q.server)
@@ -115,9 +119,10 @@ func (q *query) store(c classified) {
 }
 
 // rank is the RFC 2181 rank of answer data in the reply: auth when the
-// reply has AA, one step lower otherwise.
+// reply has AA, one step lower otherwise. An upstream resolver's reply
+// (forwarding mode) is never authoritative, whatever its AA bit says.
 func (q *query) rank(auth cache.Rank) cache.Rank {
-	if q.reply.Authoritative {
+	if q.reply.Authoritative && q.r.fwd == nil {
 		return auth
 	}
 	return cache.RankAnswerNonAuth

@@ -53,6 +53,15 @@ type Config struct {
 	// such as the one the testbed writes.
 	Hints Hints
 
+	// Forward, when not empty, makes the resolver a forwarder: it asks
+	// these upstream resolvers (RD set; DO and CD too with a Validator,
+	// which still proves every answer itself) instead of iterating from
+	// Hints, fastest first by smoothed RTT, the next one on an error,
+	// SERVFAIL or REFUSED (forward.go). ParseUpstream makes them from
+	// URLs. Hints, Exchange, Dial and the 0x20 and cookie defences of
+	// iteration are then unused. Default: none, full recursion.
+	Forward []Upstream
+
 	// Exchange sends queries upstream. Default: transport.Do53 with
 	// Dial, a fresh socket and a crypto/rand ID per query.
 	Exchange ExchangeFunc
@@ -184,6 +193,7 @@ type Resolver struct {
 	failed                 failureCache      // RFC 9520
 	pending                pendingCounter    // DNSBomb
 	cookies                *cookie.ClientJar // client cookies (cookie.go)
+	fwd                    *forwarders       // Config.Forward; nil when iterating
 }
 
 // DefaultAllow returns the client ranges answered by default: loopback,
@@ -206,6 +216,11 @@ func New(cfg Config) (*Resolver, error) {
 	for _, ns := range cfg.Hints.NS {
 		if len(cfg.Hints.Addrs[ns]) == 0 {
 			return nil, fmt.Errorf("resolver: root hint %s has no address", ns)
+		}
+	}
+	for i, u := range cfg.Forward {
+		if u.Exchanger == nil {
+			return nil, fmt.Errorf("resolver: forward upstream %d (%q) has no Exchanger", i, u.Name)
 		}
 	}
 	if cfg.Allow == nil {
@@ -235,6 +250,7 @@ func New(cfg Config) (*Resolver, error) {
 		attemptTime: attemptTimeout,
 		cache:       cache.New(cache.Config{MaxBytes: cfg.CacheBytes, Now: cfg.Now, ServeStale: cfg.ServeStale}),
 		infra:       cache.NewInfra(cfg.Now),
+		fwd:         newForwarders(cfg.Forward),
 	}
 	jar, err := cookie.NewClientJar(cookie.ClientConfig{Rand: cfg.Rand})
 	if err != nil {

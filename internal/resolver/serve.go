@@ -78,6 +78,7 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	resp.RecursionAvailable = true
 	resp.Authoritative = false
 	var res Result
+	fresh := false // res's records belong to this reply alone (fromCache)
 	switch {
 	case !r.allowed(w.RemoteAddr()):
 		res = Result{Kind: KindRefused, Rcode: dns.RcodeRefused,
@@ -90,11 +91,17 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		res = Result{Kind: KindRefused, Rcode: dns.RcodeRefused,
 			EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNotSupported, ExtraText: "only recursive IN queries are answered"}}
 	default:
+		var ok bool
+		if res, fresh, ok = r.fromCache(req); ok {
+			break
+		}
 		ip := clientIP(w.RemoteAddr())
 		if !r.pending.add(ip) {
 			return // DNSBomb: too many replies pending for this address
 		}
-		if req.CheckingDisabled {
+		if opt := req.IsEdns0(); req.CheckingDisabled && opt != nil && opt.Do() {
+			res = r.resolveSigned(context.Background(), req.Question[0])
+		} else if req.CheckingDisabled {
 			res = r.resolveUnchecked(context.Background(), req.Question[0])
 		} else {
 			res = r.resolveShared(context.Background(), req.Question[0])
@@ -103,8 +110,13 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	resp.Rcode = res.Rcode
 	resp.AuthenticatedData = wantsAD(req) && res.Security == validate.Secure
-	resp.Answer = copyAnswer(forClient(res.Answer, req), req)
-	resp.Ns = copyRRs(forClient(res.Authority, req))
+	if fresh {
+		resp.Answer = clientSpelling(forClient(res.Answer, req), req)
+		resp.Ns = forClient(res.Authority, req)
+	} else {
+		resp.Answer = copyAnswer(forClient(res.Answer, req), req)
+		resp.Ns = copyRRs(forClient(res.Authority, req))
+	}
 	size := 512
 	if opt := req.IsEdns0(); opt != nil {
 		size = max(512, min(int(opt.UDPSize()), udpSize))
@@ -156,15 +168,56 @@ func isMeta(t uint16) bool {
 // copyAnswer copies rrs, giving records owned by the question's name the
 // client's spelling of it (the result may be shared with other clients).
 func copyAnswer(rrs []dns.RR, req *dns.Msg) []dns.RR {
-	out := copyRRs(rrs)
+	return clientSpelling(copyRRs(rrs), req)
+}
+
+// clientSpelling gives the records of rrs owned by the question's name
+// the client's spelling of it, in place.
+func clientSpelling(rrs []dns.RR, req *dns.Msg) []dns.RR {
 	if len(req.Question) == 1 {
-		for _, rr := range out {
-			if strings.EqualFold(rr.Header().Name, req.Question[0].Name) {
-				rr.Header().Name = req.Question[0].Name
+		for _, rr := range rrs {
+			if h := rr.Header(); h.Name != req.Question[0].Name && strings.EqualFold(h.Name, req.Question[0].Name) {
+				h.Name = req.Question[0].Name
 			}
 		}
 	}
-	return out
+	return rrs
+}
+
+// fromCache answers req from the cache alone when it holds the answer to
+// the question itself (an RRset, NODATA or NXDOMAIN): the hot path of a
+// resolver, with no in-flight merge, deadline or budget, as nothing is
+// asked upstream unless the Validator must fetch. fresh reports that the
+// records are the cache's fresh copies, which the reply may own. A chain
+// to follow, a remembered failure, a CD query with DO (resolveSigned), a
+// traced resolver and a miss take the full path.
+func (r *Resolver) fromCache(req *dns.Msg) (res Result, fresh, ok bool) {
+	q := req.Question[0]
+	opt := req.IsEdns0()
+	if r.cfg.Trace != nil || req.CheckingDisabled && opt != nil && opt.Do() {
+		return Result{}, false, false
+	}
+	c := r.cache.Get(q.Name, q.Qtype, q.Qclass)
+	switch c.Kind {
+	case cache.Positive:
+		res = Result{Kind: KindAnswer, Rcode: dns.RcodeSuccess, Answer: c.RRs}
+	case cache.NXDomain:
+		res = Result{Kind: KindNXDomain, Rcode: dns.RcodeNameError, Authority: []dns.RR{c.SOA}}
+	case cache.NoData:
+		res = Result{Kind: KindNoData, Rcode: dns.RcodeSuccess, Authority: []dns.RR{c.SOA}}
+	default:
+		return Result{}, false, false
+	}
+	if _, failed := r.failed.get(q); failed {
+		return Result{}, false, false
+	}
+	if r.cfg.Validator == nil || req.CheckingDisabled {
+		return res, true, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.queryTime)
+	defer cancel()
+	res = r.validated(ctx, q, res, &budget{active: map[qkey]bool{}})
+	return res, false, true
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

@@ -20,11 +20,14 @@ const (
 	stepSend
 	// stepReply scrubs and classifies the reply and acts on it.
 	stepReply
+	// stepForward asks the upstream resolvers instead (forwarding mode,
+	// forward.go).
+	stepForward
 	// stepDone ends the resolution with q.res.
 	stepDone
 )
 
-var stepNames = [...]string{"cache", "delegation", "pick-server", "send", "reply", "done"}
+var stepNames = [...]string{"cache", "delegation", "pick-server", "send", "reply", "forward", "done"}
 
 func (s step) String() string {
 	if int(s) < len(stepNames) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -116,6 +117,42 @@ func (r *Resolver) resolveUnchecked(ctx context.Context, q dns.Question) Result 
 	return res
 }
 
+// resolveSigned answers a query with CD and DO: a validating client (a
+// forwarder validating for itself) wants the data unchecked but with its
+// signatures and denial records (RFC 4035 §3.2.2), which the cache does
+// not keep. The resolution runs as for CD, warming the delegations and
+// giving the outcome; then the question's own zone is asked with DO and
+// its reply is served as it came, not cached. A chain that leaves that
+// zone ends at its first link there; the client follows it.
+func (r *Resolver) resolveSigned(ctx context.Context, q dns.Question) Result {
+	res := r.resolveUnchecked(ctx, q)
+	if res.Kind == KindServFail {
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.queryTime)
+	defer cancel()
+	reply, err := r.fetchDNSSEC(ctx, &budget{active: map[qkey]bool{}}, dns.CanonicalName(q.Name), q.Qtype)
+	if err != nil || (reply.Rcode != dns.RcodeSuccess && reply.Rcode != dns.RcodeNameError) {
+		return res // the unsigned data is still the answer
+	}
+	out := Result{Kind: KindNoData, Rcode: reply.Rcode, Trace: res.Trace}
+	for _, rr := range reply.Answer {
+		if h := rr.Header(); h.Rrtype == q.Qtype && strings.EqualFold(h.Name, q.Name) {
+			out.Kind = KindAnswer
+		}
+		out.Answer = append(out.Answer, rr)
+	}
+	for _, rr := range reply.Ns {
+		if rr.Header().Rrtype != dns.TypeNS {
+			out.Authority = append(out.Authority, rr)
+		}
+	}
+	if reply.Rcode == dns.RcodeNameError {
+		out.Kind = KindNXDomain
+	}
+	return out
+}
+
 // dnssecFetch returns the Validator's fetch function for one client
 // query: sends count against b, like the resolution's own.
 func (r *Resolver) dnssecFetch(b *budget) validate.Fetch {
@@ -126,8 +163,12 @@ func (r *Resolver) dnssecFetch(b *budget) validate.Fetch {
 
 // fetchDNSSEC asks the servers of name's zone (its parent's for DS) for
 // name and qtype with DO set: it starts at the closest cached zone cut,
-// which the resolution just walked, and follows referrals from there.
+// which the resolution just walked, and follows referrals from there. In
+// forwarding mode it asks the upstreams instead (forward.go).
 func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtype uint16) (*dns.Msg, error) {
+	if r.fwd != nil {
+		return r.forwardFetch(ctx, b, name, qtype)
+	}
 	reply, err := r.fetchFrom(ctx, b, name, qtype, qtype)
 	if err != nil && qtype == dns.TypeDS && name != "." && !errors.Is(err, errFetchLimit) && ctx.Err() == nil {
 		// Some servers answer no DS query, but send the DS (or its
