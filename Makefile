@@ -11,9 +11,12 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/rensa
 
-# demo: a DNS hierarchy on loopback, walked from the root down.
+# demo: a signed DNS hierarchy on loopback, walked from the root, resolved and
+# validated with the chain of trust shown, a tampered answer rejected; then the
+# lab's tour of the attacks, each with the defence off and on (short mode).
 demo: build
 	./$(BIN) demo
+	./$(BIN) lab all --short
 
 # test: install the peer software if missing, then every check CI runs.
 test: peers vet staticcheck unit fuzz

@@ -10,45 +10,61 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/audit/chain"
 	"github.com/rensa-dns/rensa/internal/resolver"
+	"github.com/rensa-dns/rensa/internal/resolver/validate"
+	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/testbed"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
 
 var _ = register(command{
 	name:    "demo",
-	summary: "walk a name down the testbed, root to answer, query by query",
+	summary: "walk and validate a name down the signed testbed, then watch a forged answer fail",
 	usage:   demoUsage,
 	run:     demoMain,
 })
 
 const demoUsage = `usage: rensa demo [--port N] [NAME [TYPE]]
 
-Start the testbed (see "rensa testbed") inside this process and resolve
-NAME (default www.example.test) and TYPE (default A) by hand, the way a
-resolver does, printing every query and reply:
+Start the signed testbed (see "rensa testbed --signed") inside this
+process and tell the story of DNS and DNSSEC on it, in six parts:
 
-  1. ask a root server (its address comes from the root hints);
-  2. it does not know the answer but refers us to the servers of the TLD,
-     giving their names (NS records) and addresses (glue);
-  3. ask one of those, which refers us further down, and so on,
-  4. until a server that is authoritative for the name answers.
+  1. The hierarchy: a root, TLDs and zones below them, each on its own
+     name server on loopback and each signed; the root's trust anchor.
+  2. NAME (default www.example.test) and TYPE (default A) resolved by
+     hand, the way a resolver does, printing every query and reply: a
+     root server refers us to the servers of the TLD (NS records and their
+     addresses, glue), those refer us further down, until a server that is
+     authoritative for the name answers. At each zone cut the referral
+     carries the child's DS record (the hash of its key-signing key), and
+     each zone's keys (DNSKEY) are asked for and matched against it. A
+     referral without glue is followed by first resolving a server's name;
+     an alias (CNAME) to another zone by starting again from the root.
+  3. rensa's validating resolver asks NAME, an alias into another zone
+     (cross.example.test A) and a name that does not exist
+     (nosuch.example.test A), printing each resolution's steps and its
+     DNSSEC verdict; then NAME again as a client asks it, over UDP with
+     the DO bit: answered from the cache, with AD=1 (authentic).
+  4. The chain of trust behind that answer, as "rensa chain" prints it:
+     one row per check, from the trust anchor to the answer's signature.
+  5. A tampered answer: an on-path attacker (a demo-only function between
+     the resolver and the network) rewrites the address of
+     www.example.test A. The validating resolver answers SERVFAIL with an
+     Extended DNS Error, and the chain shows the step that fails; the
+     same attack against a resolver with validation off succeeds.
+  6. A summary.
 
-A referral without glue is followed by first resolving a server's name
-from the root; an alias (CNAME) to another zone by starting again from the
-root for the target. Like "dig +trace", except that nothing leaves
-loopback.
-
-Then it starts rensa's resolver over the same testbed and asks it NAME
-again, an alias to another zone (cross.example.test A) and a name that
-does not exist (nosuch.example.test A), printing each resolution's steps
-(cache, delegation, pick-server, send, reply, done), and NAME once more:
-answered from the cache, without a single upstream query. Exits 1 if the
-walk or a resolution fails.
+As root the servers listen on port 53 of their own 127.53.x.x addresses;
+otherwise on free ports, which the demo maps. Nothing leaves loopback.
+Exits 1 if a step does not turn out as it should.
 
 Examples:
   rensa demo
@@ -58,13 +74,21 @@ Examples:
 Flags:
 `
 
-// Bounds of the walk, so a broken hierarchy ends the demo instead of
-// looping (the resolver's real limits are in its limits.go).
+// Bounds of the demo, so a broken hierarchy ends it instead of looping
+// (the resolver's real limits are in its limits.go).
 const (
-	demoMaxQueries = 40              // queries in one demo
-	demoMaxDepth   = 3               // nested walks for glueless server names
-	demoMaxAliases = 8               // CNAMEs followed from the root
-	demoTimeout    = 2 * time.Second // per query attempt
+	demoMaxQueries = 40               // walk and DNSKEY queries in one walk
+	demoMaxDepth   = 3                // nested walks for glueless server names
+	demoMaxAliases = 8                // CNAMEs followed from the root
+	demoTimeout    = 2 * time.Second  // per query attempt of the walk
+	demoClientWait = 5 * time.Second  // a client's query to rensa's resolver
+	demoDeadline   = 20 * time.Second // the whole demo
+)
+
+// The demo's tamperer rewrites the address of this name to this one.
+const (
+	tamperName = "www.example.test."
+	tamperAddr = "203.0.113.66" // TEST-NET-3 (RFC 5737): "the attacker's server"
 )
 
 // demoOptions is what "rensa demo" was told.
@@ -109,91 +133,517 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return runDemo(ctx, opts, stdout, stderr)
 }
 
-// runDemo starts the testbed and walks opts.name from the root.
+// demo is one run of "rensa demo": the testbed and what the parts found,
+// for the summary.
+type demo struct {
+	out    io.Writer
+	opts   demoOptions
+	tb     *testbed.Testbed
+	logger *slog.Logger
+	hints  resolver.Hints
+	anchor *validate.Anchors
+
+	walkQueries int    // part 2
+	secure      bool   // part 3: opts.name came back Secure
+	steps       int    // part 4: checks in its chain
+	failStep    string // part 5: the step the tampered answer failed
+	forged      bool   // part 5: validation off took the forged address
+}
+
+// runDemo starts the signed testbed and runs the demo's parts in order.
 func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, demoDeadline)
+	defer cancel()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	tb, err := testbed.Start(ctx, testbed.Config{Port: opts.port, Logger: logger})
+	tb, err := testbed.Start(ctx, testbed.Config{Port: opts.port, Logger: logger, Signed: true})
 	if err != nil {
 		return err
 	}
 	defer tb.Close()
-	roots, err := parseHints(tb.RootHints())
+	d := &demo{out: stdout, opts: opts, tb: tb, logger: logger}
+	if d.hints, err = resolver.ParseHints(strings.NewReader(tb.RootHints()), "testbed root hints"); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if d.anchor, err = validate.ParseAnchors(strings.NewReader(tb.TrustAnchor()), "testbed trust anchor"); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	for _, part := range []func(context.Context) error{
+		d.hierarchy,  // 1
+		d.walk,       // 2
+		d.validating, // 3 and 4
+		d.tampered,   // 5
+		// The lab's attacks and defences ("rensa lab all --short") will
+		// be a part of their own here, between the tampered answer and
+		// the summary.
+		d.summary, // 6
+	} {
+		if err := part(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// heading starts part n of the demo.
+func (d *demo) heading(n int, title string) {
+	if n > 1 {
+		fmt.Fprintln(d.out)
+	}
+	fmt.Fprintf(d.out, ";; ===== %d. %s =====\n", n, title)
+}
+
+// say prints one comment line.
+func (d *demo) say(format string, args ...any) {
+	fmt.Fprintf(d.out, ";; %s\n", fmt.Sprintf(format, args...))
+}
+
+// hierarchy is part 1: the servers, what signing means, the trust anchor
+// and the root hints.
+func (d *demo) hierarchy(context.Context) error {
+	d.heading(1, "A signed DNS hierarchy on loopback")
+	servers := d.tb.Servers()
+	ports := "each on port 53 of its own address"
+	if !strings.HasSuffix(servers[0].Addr, ":53") {
+		ports = "not on port 53 (that takes root and a free port 53), so this demo maps the port 53 that glue implies to theirs"
+	}
+	d.say("The testbed runs %d name servers on 127.53.0.0/16, %s.", len(servers), ports)
+	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	for _, s := range servers {
+		fmt.Fprintf(tw, ";;   %s\t%s\tserves %s\n", s.Addr, strings.Join(s.Names, " "), strings.Join(s.Origins, " "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	d.say("Every zone is signed (DNSSEC) with two keys, published in its DNSKEY records: a")
+	d.say("key-signing key (KSK), which signs the DNSKEY records, and a zone-signing key (ZSK),")
+	d.say("which signs everything else. Each parent publishes a DS record for each signed child:")
+	d.say("a hash of the child's KSK, signed by the parent. The root has no parent, so a validating")
+	d.say("resolver is given its KSK's hash, the trust anchor, where every chain of trust starts:")
+	for _, ds := range d.anchor.DS["."] {
+		fmt.Fprintf(d.out, "%s\n", ds)
+	}
+	return nil
+}
+
+// walk is part 2: opts.name resolved by hand from the root.
+func (d *demo) walk(ctx context.Context) error {
+	d.heading(2, "From the root down, referral by referral")
+	roots, err := parseHints(d.tb.RootHints())
 	if err != nil {
 		return err
 	}
-	servers := tb.Servers()
-	ports := "each on port 53 of its own address"
-	if !strings.HasSuffix(servers[0].Addr, ":53") {
-		ports = "not on port 53 (only root may bind it), so this demo maps the port 53 that glue implies to theirs"
-	}
-	fmt.Fprintf(stdout, ";; The testbed runs %d name servers on 127.53.0.0/16, %s.\n", len(servers), ports)
-	fmt.Fprintf(stdout, ";; A resolver knows only the root servers, from its root hints:\n")
+	d.say("A resolver knows only the root servers, from its root hints:")
 	for _, r := range roots {
-		fmt.Fprintf(stdout, ";;   %s at %s\n", r.name, r.addr)
+		d.say("  %s at %s", r.name, r.addr)
 	}
-	fmt.Fprintf(stdout, ";; Resolving %s %s from the root, one query at a time.\n", opts.name, dns.TypeToString[opts.qtype])
-
-	w := &walker{out: stdout, roots: roots, dial: tb.Dial}
-	res, err := w.resolve(ctx, opts.name, opts.qtype, 0)
+	d.say("Resolving %s %s from the root, one query at a time, with the DO bit", d.opts.name, dns.TypeToString[d.opts.qtype])
+	d.say("(\"DNSSEC OK\": send the signatures too), and asking each zone for its keys.")
+	w := &walker{out: d.out, roots: roots, anchor: d.anchor.DS["."], dial: d.tb.Dial}
+	res, err := w.resolve(ctx, d.opts.name, d.opts.qtype, 0)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	printSummary(stdout, opts, res, w.queries)
-	return demoResolver(ctx, tb, opts, stdout)
+	printSummary(d.out, d.opts, res, w.queries)
+	d.say("(and %d %s for the zones' keys, DNSKEY)", w.keyQueries, plural(w.keyQueries, "query", "queries"))
+	d.walkQueries = w.queries
+	return nil
 }
 
-// demoResolver resolves a few names with rensa's resolver over tb,
-// printing each resolution's trace; the first name is asked again to show
-// the cache.
-func demoResolver(ctx context.Context, tb *testbed.Testbed, opts demoOptions, stdout io.Writer) error {
-	hints, err := resolver.ParseHints(strings.NewReader(tb.RootHints()), "testbed root hints")
+// validating is parts 3 and 4: rensa's validating resolver resolves a
+// few names, printing each resolution's trace and verdict, then a client
+// asks the first name again (a cache hit, with AD=1); then the chain of
+// trust behind that answer.
+func (d *demo) validating(ctx context.Context) error {
+	d.heading(3, "rensa's validating resolver")
+	rec, err := newVerdictRecorder(d.anchor)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	r, err := resolver.New(resolver.Config{Hints: hints, Dial: tb.Dial})
+	var sends atomic.Int64 // upstream queries, for the cache hit
+	r, err := resolver.New(resolver.Config{Hints: d.hints, Dial: d.tb.Dial, Validator: rec,
+		Trace: func(t resolver.Transition) {
+			if t.Step == "send" {
+				sends.Add(1)
+			}
+		}})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(stdout, "\n;; Now the same with rensa's resolver (internal/resolver) over the same testbed:\n")
-	fmt.Fprintf(stdout, ";; a state machine that asks one label more per zone (QNAME minimisation),\n")
-	fmt.Fprintf(stdout, ";; randomises the case of names (0x20), and caches what it learns.\n")
-	fmt.Fprintf(stdout, ";; Each reply line shows the question actually sent: minimised, in random case.\n")
+	d.say("Now the same with rensa's resolver (internal/resolver) over the same testbed:")
+	d.say("a state machine that asks one label more per zone (QNAME minimisation),")
+	d.say("randomises the case of names (0x20), caches what it learns, and validates")
+	d.say("every answer from the trust anchor down before it serves it.")
+	d.say("Each reply line shows the question actually sent: minimised, in random case.")
+	first, err := d.resolutions(ctx, r, rec)
+	if err != nil {
+		return err
+	}
+	d.secure = first.Security == validate.Secure
+	if err := d.clientAsks(ctx, r, &sends, first.Security); err != nil {
+		return err
+	}
+	return d.chainOf(d.opts.name, d.opts.qtype, first, rec)
+}
+
+// resolutions resolves opts.name, an alias into another zone and a name
+// that does not exist with r, printing each trace and verdict, and
+// returns the first result.
+func (d *demo) resolutions(ctx context.Context, r *resolver.Resolver, rec *verdictRecorder) (resolver.Result, error) {
 	questions := []struct {
 		name  string
 		qtype uint16
 		why   string
 	}{
-		{opts.name, opts.qtype, "the name walked above"},
+		{d.opts.name, d.opts.qtype, "the name walked above"},
 		{"cross.example.test.", dns.TypeA, "an alias (CNAME) into another zone"},
 		{"nosuch.example.test.", dns.TypeA, "a name that does not exist"},
-		{opts.name, opts.qtype, "the first name again: now in the cache"},
 	}
+	var first resolver.Result
 	for i, q := range questions {
 		res := r.Resolve(ctx, q.name, q.qtype)
-		fmt.Fprintf(stdout, "\n;; Resolution %d: %s %s (%s)\n", i+1, q.name, dns.TypeToString[q.qtype], q.why)
-		printTrace(stdout, res.Trace)
-		sends := 0
+		if i == 0 {
+			first = res
+		}
+		fmt.Fprintf(d.out, "\n;; Resolution %d: %s %s (%s)\n", i+1, q.name, dns.TypeToString[q.qtype], q.why)
+		printTrace(d.out, res.Trace)
+		n := 0
 		for _, tr := range res.Trace {
 			if tr.Step == "send" {
-				sends++
+				n++
 			}
 		}
-		fmt.Fprintf(stdout, ";; Result: %s (%s) after %d upstream %s\n", dns.RcodeToString[res.Rcode], res.Kind, sends, plural(sends, "query", "queries"))
+		fmt.Fprintf(d.out, ";; Result: %s (%s) after %d upstream %s; DNSSEC: %s\n",
+			dns.RcodeToString[res.Rcode], res.Kind, n, plural(n, "query", "queries"), res.Security)
+		if vd, ok := rec.verdict(q.name, q.qtype); ok {
+			d.say("The validator made %d %s (the answer with its signatures, DS and DNSKEY RRsets) and checked %d %s.",
+				vd.Work.Fetches, plural(vd.Work.Fetches, "fetch", "fetches"), vd.Work.Verifications, plural(vd.Work.Verifications, "signature", "signatures"))
+		}
 		for _, rr := range append(res.Answer, res.Authority...) {
-			fmt.Fprintf(stdout, "%s\n", rr)
+			if t := rr.Header().Rrtype; t != dns.TypeRRSIG && t != dns.TypeNSEC && t != dns.TypeNSEC3 {
+				fmt.Fprintf(d.out, "%s\n", rr)
+			}
 		}
 		if res.Kind == resolver.KindServFail {
-			why := ""
-			if res.EDE != nil {
-				why = ": " + res.EDE.ExtraText
-			}
-			return fmt.Errorf("demo: the resolver failed on %s %s%s", q.name, dns.TypeToString[q.qtype], why)
+			return first, fmt.Errorf("demo: the resolver failed on %s %s%s", q.name, dns.TypeToString[q.qtype], edeSuffix(res.EDE))
 		}
-		if i == len(questions)-1 && sends == 0 {
-			fmt.Fprintf(stdout, ";; Answered from the cache: no upstream query.\n")
+	}
+	return first, nil
+}
+
+// clientAsks asks r for opts.name again as a client does, over UDP on
+// loopback with DO set: a cache hit, with AD=1 when the answer is
+// secure. sends counts r's upstream queries.
+func (d *demo) clientAsks(ctx context.Context, r *resolver.Resolver, sends *atomic.Int64, security validate.Security) error {
+	addr, stop, err := demoListen(r, d.logger)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(d.out, "\n;; Resolution 4: %s %s (the first name again: now in the cache)\n", d.opts.name, dns.TypeToString[d.opts.qtype])
+	d.say("This time as a client asks: over UDP to rensa's resolver listening on %s,", addr)
+	d.say("with RD=1 (recursion desired) and DO=1, as \"dig +dnssec\" does.")
+	before := sends.Load()
+	reply, err := askResolver(ctx, addr, d.opts.name, d.opts.qtype)
+	if err != nil {
+		return fmt.Errorf("demo: asking the resolver: %w", err)
+	}
+	n := int(sends.Load() - before)
+	printReply(d.out, reply)
+	fmt.Fprintf(d.out, ";; Result: %s after %d upstream %s\n", dns.RcodeToString[reply.Rcode], n, plural(n, "query", "queries"))
+	if n == 0 {
+		d.say("Answered from the cache: no upstream query.")
+	}
+	if reply.AuthenticatedData {
+		d.say("AD=1 (Authenticated Data): the resolver proved the answer authentic (secure).")
+	} else {
+		d.say("AD=0: the answer is not proven authentic (%s).", security)
+	}
+	return nil
+}
+
+// chainOf is part 4: the chain of trust behind the answer res, from the
+// verdict the resolver's validator gave it.
+func (d *demo) chainOf(name string, qtype uint16, res resolver.Result, rec *verdictRecorder) error {
+	d.heading(4, "The chain of trust behind that answer")
+	vd, ok := rec.verdict(name, qtype)
+	if !ok {
+		return fmt.Errorf("demo: no verdict for %s %s", name, dns.TypeToString[qtype])
+	}
+	d.say("Each row is one check the validator made, from the trust anchor down to the answer's")
+	d.say("signature (\"rensa chain NAME\" prints the same table for any name; --dot draws it):")
+	q := dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET}
+	if err := chain.WriteTable(d.out, chain.ReportOf(q, res, vd)); err != nil {
+		return err
+	}
+	d.steps = len(vd.Steps)
+	return nil
+}
+
+// tampered is part 5: an on-path tamperer rewrites the address of
+// tamperName; a validating resolver rejects the answer, naming the step
+// that fails, and a resolver with validation off takes the forgery.
+func (d *demo) tampered(ctx context.Context) error {
+	d.heading(5, "A tampered answer")
+	t := &tamperer{next: demoExchange(d.tb.Dial), name: tamperName, addr: net.ParseIP(tamperAddr)}
+	d.say("An attacker on the path between the resolver and the servers (here a function wrapped")
+	d.say("around the resolver's network exchange: demo only) rewrites the address in every reply")
+	d.say("that carries %s A, to %s. It cannot make the signature (RRSIG) match:", tamperName, tamperAddr)
+	d.say("that takes the private zone-signing key of example.test.")
+	q := dns.Question{Name: tamperName, Qtype: dns.TypeA, Qclass: dns.ClassINET}
+	if err := d.rejected(ctx, t, q); err != nil {
+		return err
+	}
+	if err := d.accepted(ctx, t, q); err != nil {
+		return err
+	}
+	d.say("(The tamperer rewrote %d replies in all.)", t.count.Load())
+	return nil
+}
+
+// rejected asks a new validating resolver behind t for q: SERVFAIL with
+// an EDE, and the chain of trust with the step that fails.
+func (d *demo) rejected(ctx context.Context, t *tamperer, q dns.Question) error {
+	fmt.Fprintf(d.out, "\n;; With validation (a new resolver, empty caches):\n")
+	rec, err := newVerdictRecorder(d.anchor)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	reply, err := d.askThrough(ctx, resolver.Config{Hints: d.hints, Exchange: t.exchange, Validator: rec}, q)
+	if err != nil {
+		return err
+	}
+	printReply(d.out, reply)
+	ede := replyEDE(reply)
+	if reply.Rcode != dns.RcodeServerFailure || ede == nil {
+		return fmt.Errorf("demo: the tampered answer was not rejected with SERVFAIL and an EDE (%s)", dns.RcodeToString[reply.Rcode])
+	}
+	d.say("Rejected: SERVFAIL, with Extended DNS Error %d (%s) saying why; the forged address", ede.InfoCode, dns.ExtendedErrorCodeToString[ede.InfoCode])
+	d.say("never reaches the client. Where the chain of trust breaks:")
+	vd, ok := rec.verdict(q.Name, q.Qtype)
+	if !ok {
+		return fmt.Errorf("demo: no verdict for the tampered answer")
+	}
+	if err := chain.WriteTable(d.out, chain.ReportOf(q, resolver.Result{Rcode: reply.Rcode}, vd)); err != nil {
+		return err
+	}
+	for i, s := range vd.Steps {
+		if s.Err != "" {
+			d.failStep = fmt.Sprintf("step %d (%s)", i+1, s.Verifies)
+			d.say("<- the chain breaks at step %d, in zone %s: %s (see RESULT).", i+1, s.Zone, s.Verifies)
+			d.say("Every step above it holds: the keys are the real ones; only the data changed.")
+			return nil
+		}
+	}
+	return fmt.Errorf("demo: the tampered answer's chain shows no failing step")
+}
+
+// accepted asks a resolver without validation behind t for q: the
+// forged address is served.
+func (d *demo) accepted(ctx context.Context, t *tamperer, q dns.Question) error {
+	fmt.Fprintf(d.out, "\n;; Without validation (the same attacker, a resolver with validation off):\n")
+	reply, err := d.askThrough(ctx, resolver.Config{Hints: d.hints, Exchange: t.exchange}, q)
+	if err != nil {
+		return err
+	}
+	printReply(d.out, reply)
+	for _, rr := range reply.Answer {
+		if a, ok := rr.(*dns.A); ok && a.A.Equal(t.addr) {
+			d.forged = true
+		}
+	}
+	if !d.forged {
+		return fmt.Errorf("demo: without validation the forged address was not served (%s)", dns.RcodeToString[reply.Rcode])
+	}
+	d.say("Accepted: the forged address %s is served, and cached for every client that asks.", tamperAddr)
+	d.say("Without validation a resolver cannot tell a forged answer from a real one.")
+	return nil
+}
+
+// askThrough starts a resolver with cfg on loopback, asks it q as a
+// client does and stops it.
+func (d *demo) askThrough(ctx context.Context, cfg resolver.Config, q dns.Question) (*dns.Msg, error) {
+	r, err := resolver.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	addr, stop, err := demoListen(r, d.logger)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	reply, err := askResolver(ctx, addr, q.Name, q.Qtype)
+	if err != nil {
+		return nil, fmt.Errorf("demo: asking the resolver: %w", err)
+	}
+	return reply, nil
+}
+
+// summary is part 6.
+func (d *demo) summary(context.Context) error {
+	d.heading(6, "Summary")
+	d.say("- A resolver finds any name from the root hints alone: %d %s down the referrals for %s %s.",
+		d.walkQueries, plural(d.walkQueries, "query", "queries"), d.opts.name, dns.TypeToString[d.opts.qtype])
+	d.say("- DNSSEC links the zones: each referral carried the child's DS, the hash of the key")
+	d.say("  the child signs its keys with, and the trust anchor vouches for the root's key.")
+	if d.secure {
+		d.say("- rensa's resolver proved the answer in %d checks from the trust anchor down: secure, AD=1.", d.steps)
+	} else {
+		d.say("- rensa's resolver made %d checks; the answer is not secure, so no AD bit.", d.steps)
+	}
+	d.say("- A tampered address failed %s: SERVFAIL with an EDE, never served.", d.failStep)
+	d.say("- With validation off, the same forgery was accepted: only validation catches it.")
+	return nil
+}
+
+// verdictRecorder is a resolver.Validator that keeps the verdict it
+// gives each question, so the demo can show the chain of trust behind the
+// answer the resolver served.
+type verdictRecorder struct {
+	v *validate.Validator
+
+	mu       sync.Mutex
+	verdicts map[dns.Question]validate.Verdict // guarded by mu; by canonical name
+}
+
+func newVerdictRecorder(anchors *validate.Anchors) (*verdictRecorder, error) {
+	v, err := validate.New(validate.Config{Anchors: anchors})
+	if err != nil {
+		return nil, err
+	}
+	return &verdictRecorder{v: v, verdicts: map[dns.Question]validate.Verdict{}}, nil
+}
+
+// Validate validates with the recorder's validator and keeps the verdict.
+func (rv *verdictRecorder) Validate(ctx context.Context, q dns.Question, fetch validate.Fetch) validate.Verdict {
+	vd := rv.v.Validate(ctx, q, fetch)
+	q.Name = dns.CanonicalName(q.Name)
+	rv.mu.Lock()
+	rv.verdicts[q] = vd
+	rv.mu.Unlock()
+	return vd
+}
+
+// verdict returns the verdict last given for name and qtype.
+func (rv *verdictRecorder) verdict(name string, qtype uint16) (validate.Verdict, bool) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	vd, ok := rv.verdicts[dns.Question{Name: dns.CanonicalName(name), Qtype: qtype, Qclass: dns.ClassINET}]
+	return vd, ok
+}
+
+// tamperer is the demo's on-path attacker, for the demo only: it wraps a
+// resolver's exchange and rewrites the address of every A record of name
+// in the replies, leaving the signatures as they were.
+type tamperer struct {
+	next  resolver.ExchangeFunc
+	name  string
+	addr  net.IP
+	count atomic.Int64 // replies rewritten
+}
+
+func (t *tamperer) exchange(ctx context.Context, server netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
+	reply, err := t.next(ctx, server, m, tcp)
+	if err != nil {
+		return reply, err
+	}
+	var out *dns.Msg
+	for i, rr := range reply.Answer {
+		if a, ok := rr.(*dns.A); ok && dns.CanonicalName(a.Hdr.Name) == t.name {
+			if out == nil {
+				out = reply.Copy() // never change a message another owns
+				t.count.Add(1)
+			}
+			out.Answer[i].(*dns.A).A = t.addr
+		}
+	}
+	if out == nil {
+		return reply, nil
+	}
+	return out, nil
+}
+
+// demoExchange is a plain Do53 exchange through dial, as the resolver's
+// default one, for the tamperer to wrap.
+func demoExchange(dial func(ctx context.Context, network, addr string) (net.Conn, error)) resolver.ExchangeFunc {
+	return func(ctx context.Context, server netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
+		d := &transport.Do53{Addr: server.String(), Timeout: demoTimeout, ForceTCP: tcp, Dial: dial}
+		return d.Exchange(ctx, m)
+	}
+}
+
+// demoListen serves r on a free port of 127.0.0.1, UDP and TCP, and
+// returns the address and a function that stops it.
+func demoListen(r *resolver.Resolver, logger *slog.Logger) (string, func(), error) {
+	srv, err := server.New(server.Config{Handler: r, Logger: logger})
+	if err != nil {
+		return "", nil, fmt.Errorf("demo: %w", err)
+	}
+	udp, _, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("demo: %w", err)
+	}
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), demoClientWait)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return udp.String(), stop, nil
+}
+
+// askResolver asks the resolver at addr for name and qtype as a stub
+// client does: RD and DO set.
+func askResolver(ctx context.Context, addr, name string, qtype uint16) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.SetEdns0(1232, true)
+	c := &transport.Do53{Addr: addr, Timeout: demoClientWait}
+	return c.Exchange(ctx, m)
+}
+
+// printReply prints a reply's header flags, Extended DNS Error and
+// records, as dig does, signatures told in words.
+func printReply(w io.Writer, m *dns.Msg) {
+	var flags []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{m.Response, "qr"}, {m.Authoritative, "aa"}, {m.Truncated, "tc"}, {m.RecursionDesired, "rd"},
+		{m.RecursionAvailable, "ra"}, {m.AuthenticatedData, "ad"}, {m.CheckingDisabled, "cd"}} {
+		if f.on {
+			flags = append(flags, f.name)
+		}
+	}
+	fmt.Fprintf(w, ";; Reply: %s, flags: %s\n", dns.RcodeToString[m.Rcode], strings.Join(flags, " "))
+	if ede := replyEDE(m); ede != nil {
+		fmt.Fprintf(w, ";; EDE: %d (%s): %s\n", ede.InfoCode, dns.ExtendedErrorCodeToString[ede.InfoCode], ede.ExtraText)
+	}
+	for _, rr := range m.Answer {
+		if sig, ok := rr.(*dns.RRSIG); ok {
+			fmt.Fprintf(w, ";;   ^ signed (RRSIG over the %s RRset) by key %d of %s\n", dns.TypeToString[sig.TypeCovered], sig.KeyTag, sig.SignerName)
+			continue
+		}
+		fmt.Fprintf(w, "%s\n", rr)
+	}
+}
+
+// replyEDE returns the Extended DNS Error of m, nil if it has none.
+func replyEDE(m *dns.Msg) *dns.EDNS0_EDE {
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok {
+				return e
+			}
 		}
 	}
 	return nil
+}
+
+// edeSuffix formats e for an error message: ": text", or "".
+func edeSuffix(e *dns.EDNS0_EDE) string {
+	if e == nil {
+		return ""
+	}
+	return ": " + e.ExtraText
 }
 
 // printTrace prints a resolution's state transitions, one a line,
@@ -281,7 +731,9 @@ func printSummary(w io.Writer, opts demoOptions, res walkResult, queries int) {
 		fmt.Fprintf(w, ";; The answer to %s:\n", what)
 	}
 	for _, rr := range res.chain {
-		fmt.Fprintf(w, "%s\n", rr)
+		if rr.Header().Rrtype != dns.TypeRRSIG {
+			fmt.Fprintf(w, "%s\n", rr)
+		}
 	}
 }
 
@@ -295,10 +747,14 @@ func (s demoServer) String() string { return fmt.Sprintf("%s (%s)", s.name, s.ad
 
 // walker resolves names by iterating from the root, printing each step.
 type walker struct {
-	out     io.Writer
-	roots   []demoServer
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	queries int // sent so far, over all nested walks
+	out        io.Writer
+	roots      []demoServer
+	anchor     []*dns.DS // the root's trust anchor (DS), to check its keys against
+	dial       func(ctx context.Context, network, addr string) (net.Conn, error)
+	queries    int                  // sent so far, over all nested walks
+	keyQueries int                  // DNSKEY queries sent, one per zone
+	keyed      map[string]bool      // zones whose keys were asked
+	ds         map[string][]*dns.DS // DS records of zones, from the referrals to them
 }
 
 // walkResult is what a walk found.
@@ -328,6 +784,7 @@ type walkState struct {
 	zone    string       // the zone whose servers are asked
 	servers []demoServer // servers of zone with known addresses
 	reply   *dns.Msg     // the last reply
+	server  demoServer   // the server that sent it
 	nsNames []string     // from a glueless referral
 	aliases int
 	res     walkResult
@@ -343,7 +800,7 @@ func (w *walker) resolve(ctx context.Context, qname string, qtype uint16, depth 
 		case stepAsk:
 			step, err = w.ask(ctx, st)
 		case stepReferral:
-			step = w.referral(st)
+			step, err = w.referral(ctx, st)
 		case stepGlueless:
 			step, err = w.glueless(ctx, st)
 		case stepAlias:
@@ -361,9 +818,15 @@ func (w *walker) say(st *walkState, format string, args ...any) {
 	fmt.Fprintf(w.out, "%s;; %s\n", strings.Repeat("    ", st.depth), fmt.Sprintf(format, args...))
 }
 
-// records prints records indented for the walk's depth.
+// records prints records indented for the walk's depth. A signature
+// (RRSIG) is told in words: its base64 would fill the screen.
 func (w *walker) records(st *walkState, rrs []dns.RR) {
 	for _, rr := range rrs {
+		if sig, ok := rr.(*dns.RRSIG); ok {
+			w.say(st, "  ^ signed (RRSIG over the %s RRset of %s) by key %d of %s, valid until %s",
+				dns.TypeToString[sig.TypeCovered], sig.Hdr.Name, sig.KeyTag, sig.SignerName, dns.TimeToString(sig.Expiration))
+			continue
+		}
 		fmt.Fprintf(w.out, "%s%s\n", strings.Repeat("    ", st.depth), rr)
 	}
 }
@@ -371,19 +834,16 @@ func (w *walker) records(st *walkState, rrs []dns.RR) {
 // ask sends the question to the first server that replies and classifies
 // the reply.
 func (w *walker) ask(ctx context.Context, st *walkState) (walkStep, error) {
-	zoneName := st.zone
-	if zoneName == "." {
-		zoneName = "the root"
-	}
+	zoneName := zoneLabel(st.zone)
 	st.res.path = append(st.res.path, zoneName)
 	for _, srv := range st.servers {
-		if w.queries >= demoMaxQueries {
-			return stepDone, fmt.Errorf("gave up after %d queries", w.queries)
+		if w.queries+w.keyQueries >= demoMaxQueries {
+			return stepDone, fmt.Errorf("gave up after %d queries", w.queries+w.keyQueries)
 		}
 		w.queries++
 		fmt.Fprintln(w.out)
 		w.say(st, "Query %d: %s %s to %s, a server for %s", w.queries, st.qname, dns.TypeToString[st.qtype], srv, zoneName)
-		reply, out, err := w.exchange(ctx, srv, st)
+		reply, out, err := w.exchange(ctx, srv, st.qname, st.qtype)
 		if err != nil {
 			w.say(st, "no reply: %v; trying the next server", err)
 			continue
@@ -391,19 +851,19 @@ func (w *walker) ask(ctx context.Context, st *walkState) (walkStep, error) {
 		if out.Truncated {
 			w.say(st, "the UDP reply was truncated (TC=1), so the query was repeated over TCP")
 		}
-		st.reply = reply
-		return w.classify(st)
+		st.reply, st.server = reply, srv
+		return w.classify(ctx, st)
 	}
 	return stepDone, fmt.Errorf("no server for %s replied", zoneName)
 }
 
 // exchange sends one non-recursive query, as resolvers do to
-// authoritative servers.
-func (w *walker) exchange(ctx context.Context, srv demoServer, st *walkState) (*dns.Msg, transport.Outcome, error) {
+// authoritative servers, with the DO bit: send the DNSSEC records too.
+func (w *walker) exchange(ctx context.Context, srv demoServer, qname string, qtype uint16) (*dns.Msg, transport.Outcome, error) {
 	m := new(dns.Msg)
-	m.SetQuestion(st.qname, st.qtype)
+	m.SetQuestion(qname, qtype)
 	m.RecursionDesired = false
-	m.SetEdns0(1232, false)
+	m.SetEdns0(1232, true)
 	d := transport.Do53{Addr: netip.AddrPortFrom(srv.addr, 53).String(), Timeout: demoTimeout, Dial: w.dial}
 	return d.ExchangeOutcome(ctx, m)
 }
@@ -422,7 +882,7 @@ const (
 
 // classify types the reply (RFC 1034 section 5.3.3, and RFC 2308 for
 // negative answers), prints it and picks the next step.
-func (w *walker) classify(st *walkState) (walkStep, error) {
+func (w *walker) classify(ctx context.Context, st *walkState) (walkStep, error) {
 	m := st.reply
 	kind, final := typify(m, st.qname, st.qtype, st.zone)
 	aa := "not authoritative"
@@ -437,18 +897,18 @@ func (w *walker) classify(st *walkState) (walkStep, error) {
 		st.res.rcode = dns.RcodeSuccess
 		st.res.data = append(st.res.data, dataOf(m.Answer, final, st.qtype)...)
 		st.res.chain = append(st.res.chain, m.Answer...)
-		return stepDone, nil
+		return stepDone, w.keys(ctx, st)
 	case kindAlias:
 		w.say(st, "Reply: an alias (CNAME) to a name in another zone (%s, %s).", rcode, aa)
 		w.records(st, m.Answer)
 		st.res.chain = append(st.res.chain, m.Answer...)
 		st.qname = final
-		return stepAlias, nil
+		return stepAlias, w.keys(ctx, st)
 	case kindReferral:
 		return stepReferral, nil
 	case kindNoData, kindNXDomain:
 		w.negative(st, kind, rcode, aa)
-		return stepDone, nil
+		return stepDone, w.keys(ctx, st)
 	}
 	w.say(st, "Reply: %s, %s, which the walk cannot use:", rcode, aa)
 	w.records(st, append(append(m.Answer, m.Ns...), m.Extra...))
@@ -469,6 +929,13 @@ func (w *walker) negative(st *walkState, kind replyKind, rcode, aa string) {
 	st.res.chain = append(st.res.chain, m.Answer...)
 	w.say(st, "The SOA in the authority section says how long to remember that (RFC 2308):")
 	w.records(st, m.Ns)
+	for _, rr := range m.Ns {
+		if t := rr.Header().Rrtype; t == dns.TypeNSEC || t == dns.TypeNSEC3 {
+			w.say(st, "The %s records prove it: signed, they name what exists around the name, so the denial", dns.TypeToString[t])
+			w.say(st, "cannot be forged (RFC 4035 section 5.4, RFC 5155).")
+			return
+		}
+	}
 }
 
 // typify classifies m. It follows CNAMEs in the answer from qname and
@@ -546,8 +1013,9 @@ func dataOf(rrs []dns.RR, name string, qtype uint16) []dns.RR {
 	return out
 }
 
-// referral prints a referral and moves to the child zone's servers.
-func (w *walker) referral(st *walkState) walkStep {
+// referral prints a referral, with the DS records that link the child's
+// keys to the parent's, and moves to the child zone's servers.
+func (w *walker) referral(ctx context.Context, st *walkState) (walkStep, error) {
 	m := st.reply
 	child := referralZone(m, st.zone)
 	var ns []dns.RR
@@ -571,14 +1039,128 @@ func (w *walker) referral(st *walkState) walkStep {
 			}
 		}
 	}
+	if len(servers) > 0 {
+		w.say(st, "and it gives their addresses too (glue), so we can ask them next:")
+		w.records(st, glue)
+	}
+	w.delegationSecurity(st, child)
+	if err := w.keys(ctx, st); err != nil {
+		return stepDone, err
+	}
 	st.zone, st.nsNames = child, names
 	if len(servers) == 0 {
-		return stepGlueless
+		return stepGlueless, nil
 	}
-	w.say(st, "and it gives their addresses too (glue), so we can ask them next:")
-	w.records(st, glue)
 	st.servers = servers
-	return stepAsk
+	return stepAsk, nil
+}
+
+// delegationSecurity prints the DS records of child that a referral
+// carries (the parent's word for the child's key) or says that the
+// parent proved there are none (an insecure delegation), and keeps the DS
+// to check the child's keys against.
+func (w *walker) delegationSecurity(st *walkState, child string) {
+	m := st.reply
+	var ds, sigs []dns.RR
+	denied := false
+	if w.ds == nil {
+		w.ds = map[string][]*dns.DS{}
+	}
+	for _, rr := range m.Ns {
+		switch rr := rr.(type) {
+		case *dns.DS:
+			if dns.CanonicalName(rr.Hdr.Name) == child {
+				ds = append(ds, rr)
+				w.ds[child] = append(w.ds[child], rr)
+			}
+		case *dns.RRSIG:
+			if rr.TypeCovered == dns.TypeDS {
+				sigs = append(sigs, rr)
+			}
+		case *dns.NSEC, *dns.NSEC3:
+			denied = true
+		}
+	}
+	switch {
+	case len(ds) > 0:
+		w.say(st, "DNSSEC: %s is signed. Its DS record, a hash of its key-signing key (KSK), comes with", child)
+		w.say(st, "the referral, signed by %s: the parent's word for which key the child may sign with.", zoneLabel(st.zone))
+		w.records(st, append(ds, sigs...))
+	case denied:
+		w.say(st, "DNSSEC: no DS for %s, and signed NSEC records prove there is none: the child is", child)
+		w.say(st, "unsigned (an insecure delegation), and its answers can only be Insecure.")
+	default:
+		w.say(st, "DNSSEC: no DS for %s and no proof either way: %s is not signed.", child, zoneLabel(st.zone))
+	}
+}
+
+// keys asks the server that just replied for the DNSKEY RRset of its
+// zone, once per zone, and says which key the DS above it (or, for the
+// root, the trust anchor) vouches for.
+func (w *walker) keys(ctx context.Context, st *walkState) error {
+	if w.keyed == nil {
+		w.keyed = map[string]bool{}
+	}
+	if w.keyed[st.zone] {
+		return nil
+	}
+	w.keyed[st.zone] = true
+	if w.queries+w.keyQueries >= demoMaxQueries {
+		return fmt.Errorf("gave up after %d queries", w.queries+w.keyQueries)
+	}
+	w.keyQueries++
+	reply, _, err := w.exchange(ctx, st.server, st.zone, dns.TypeDNSKEY)
+	if err != nil {
+		w.say(st, "(no reply to the query for the keys of %s: %v)", zoneLabel(st.zone), err)
+		return nil
+	}
+	var keys []*dns.DNSKEY
+	for _, rr := range reply.Answer {
+		if k, ok := rr.(*dns.DNSKEY); ok && dns.CanonicalName(k.Hdr.Name) == st.zone {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		w.say(st, "DNSSEC: %s publishes no keys (DNSKEY): it is not signed.", zoneLabel(st.zone))
+		return nil
+	}
+	vouch, by := w.ds[st.zone], "the DS in its parent"
+	if st.zone == "." {
+		vouch, by = w.anchor, "the trust anchor"
+	}
+	w.say(st, "DNSSEC: the keys of %s (its DNSKEY RRset, asked of the same server):", zoneLabel(st.zone))
+	for _, k := range keys {
+		role := "ZSK (zone-signing key): signs the zone's other records"
+		if k.Flags&dns.SEP != 0 {
+			role = "KSK (key-signing key): signs the DNSKEY RRset"
+			if dsMatches(vouch, k) {
+				role += "; matches " + by
+			}
+		}
+		w.say(st, "  key %d, %s, %s", k.KeyTag(), dns.AlgorithmToString[k.Algorithm], role)
+	}
+	return nil
+}
+
+// dsMatches reports whether one of ds is a digest of key.
+func dsMatches(ds []*dns.DS, key *dns.DNSKEY) bool {
+	for _, d := range ds {
+		if d.KeyTag != key.KeyTag() || d.Algorithm != key.Algorithm {
+			continue
+		}
+		if own := key.ToDS(d.DigestType); own != nil && strings.EqualFold(own.Digest, d.Digest) {
+			return true
+		}
+	}
+	return false
+}
+
+// zoneLabel names a zone for the reader: "the root" for ".".
+func zoneLabel(zone string) string {
+	if zone == "." {
+		return "the root"
+	}
+	return zone
 }
 
 // glueless resolves the address of a server named in a referral that

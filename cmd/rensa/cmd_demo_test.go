@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -138,43 +142,148 @@ ns.lame. A 127.53.9.2
 	}
 }
 
-// TestDemoResolver checks the second half of the demo: rensa's resolver
-// over the same testbed resolves the walked name, an alias into another
-// zone and a name that does not exist, printing its steps, and answers
-// the walked name again from the cache without an upstream query.
+// TestDemoResolver checks part 3 of the demo: rensa's validating
+// resolver over the same testbed resolves the walked name, an alias into
+// another zone and a name that does not exist, printing its steps and
+// verdicts, and answers a client's query for the walked name from the
+// cache, with AD=1.
 func TestDemoResolver(t *testing.T) {
 	t.Parallel()
-	var stdout, stderr bytes.Buffer
-	err := runDemo(context.Background(), demoOptions{port: testbed.PortFree, name: "www.example.test.", qtype: dns.TypeA}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("runDemo: %v\n%s%s", err, &stdout, &stderr)
-	}
-	out := stdout.String()
-	_, resolved, ok := strings.Cut(out, "Now the same with rensa's resolver")
-	if !ok {
-		t.Fatalf("no resolver part:\n%s", out)
-	}
+	out := runDemoDefault(t)
+	resolved := part(t, out, 3)
 	for _, want := range []string{
 		";; Resolution 1: www.example.test. A",
 		"referral to example.test.",
 		"(answer)",
-		";; Result: NOERROR (answer) after 3 upstream queries",
+		";; Result: NOERROR (answer) after 3 upstream queries; DNSSEC: secure",
 		"www.example.test.\t3600\tIN\tA\t192.0.2.10",
 		";; Resolution 2: cross.example.test. A",
 		"cross.example.test.\t3600\tIN\tCNAME\twww.hosting.example.",
 		"www.hosting.example.\t3600\tIN\tA\t192.0.2.60",
 		";; Resolution 3: nosuch.example.test. A",
-		";; Result: NXDOMAIN (nxdomain) after 1 upstream query",
+		";; Result: NXDOMAIN (nxdomain) after 1 upstream query; DNSSEC: secure",
 		";; Resolution 4: www.example.test. A (the first name again: now in the cache)",
-		";; Result: NOERROR (answer) after 0 upstream queries",
+		";; Reply: NOERROR, flags: qr rd ra ad\n",
+		";; Result: NOERROR after 0 upstream queries",
 		";; Answered from the cache: no upstream query.",
+		";; AD=1 (Authenticated Data)",
 	} {
 		if !strings.Contains(resolved, want) {
-			t.Errorf("resolver part lacks %q:\n%s", want, resolved)
+			t.Errorf("part 3 lacks %q:\n%s", want, resolved)
 		}
 	}
 	// QNAME minimisation: the root is asked for test., not the full name.
 	if !strings.Contains(strings.ToLower(resolved), "(asked test. a: noerror from 127.53.0.1)") {
 		t.Errorf("the root was not asked the minimised name:\n%s", resolved)
+	}
+}
+
+// TestDemoStory checks the other parts of the default demo: the trust
+// anchor, the DS and keys at each zone cut of the walk, the chain table of
+// the secure answer, the tampered answer rejected with SERVFAIL and an
+// EDE at the answer's signature, the same forgery accepted without
+// validation, and the summary.
+func TestDemoStory(t *testing.T) {
+	t.Parallel()
+	out := runDemoDefault(t)
+	ds := `\.\s+3600\s+IN\s+DS\s+\d+ 13 2 [0-9A-F]{64}`
+	checks := []struct {
+		part int
+		want []string // regular expressions
+	}{
+		{1, []string{"name servers on 127.53.0.0/16", `127\.53\.2\.1:\d+\s+ns1\.example\.test\.\s+serves example\.test\.`,
+			"the trust anchor, where every chain of trust starts:\n" + ds}},
+		{2, []string{
+			`DNSSEC: test\. is signed\. Its DS record`,
+			`(?m)^test\.\s+3600\s+IN\s+DS\s+\d+ 13 2 `,
+			`\^ signed \(RRSIG over the DS RRset of test\.\) by key \d+ of \.`,
+			`the keys of the root .*\n.*KSK \(key-signing key\): signs the DNSKEY RRset; matches the trust anchor`,
+			`the keys of test\. .*\n.*KSK .*; matches the DS in its parent`,
+			`the keys of example\.test\. .*\n.*KSK .*; matches the DS in its parent`,
+			`\^ signed \(RRSIG over the A RRset of www\.example\.test\.\) by key \d+ of example\.test\.`,
+			`Done in 3 queries: the root -> test\. -> example\.test\.`,
+			`\(and 3 queries for the zones' keys, DNSKEY\)`,
+		}},
+		{4, []string{
+			`(?m)^www\.example\.test\. A: NOERROR, secure$`,
+			`(?m)^STEP\s+ZONE\s+KEY OR HASH\s+VERIFIES\s+PROVES\s+RESULT$`,
+			`(?m)^1\s+\.\s+DS \d+ SHA256\s+trust anchor .*ok$`,
+			`(?m)^8\s+example\.test\.\s+DS \d+ SHA256\s+digest of DNSKEY \d+ of example\.test\..*ok$`,
+			`(?m)^10\s+example\.test\.\s+DNSKEY \d+ \(ZSK, ECDSAP256SHA256\)\s+RRSIG over the A RRset of www\.example\.test\..*ok$`,
+		}},
+		{5, []string{
+			`(?m)^;; Reply: SERVFAIL, flags: qr rd ra$`,
+			`(?m)^;; EDE: 6 \(DNSSEC Bogus\): www\.example\.test\. A: .*bad signature`,
+			`(?m)^www\.example\.test\. A: SERVFAIL, bogus$`,
+			`(?m)^9\s+example\.test\..*RRSIG over the DNSKEY RRset of example\.test\..*ok$`,
+			`(?m)^10\s+example\.test\..*RRSIG over the A RRset of www\.example\.test\..*bogus: .*does not verify$`,
+			`;; <- the chain breaks at step 10, in zone example\.test\.: RRSIG over the A RRset of www\.example\.test\.`,
+			`Without validation.*\n;; Reply: NOERROR, flags: qr rd ra\n` + `www\.example\.test\.\s+3600\s+IN\s+A\s+203\.0\.113\.66\n`,
+			`;; Accepted: the forged address 203\.0\.113\.66 is served`,
+		}},
+		{6, []string{`proved the answer in 10 checks .*: secure, AD=1`, `failed step 10 \(RRSIG over the A RRset`}},
+	}
+	for _, c := range checks {
+		text := part(t, out, c.part)
+		for _, w := range c.want {
+			if !regexp.MustCompile(w).MatchString(text) {
+				t.Errorf("part %d lacks %s:\n%s", c.part, w, text)
+			}
+		}
+	}
+	// The forged address reaches no client of the validating resolver.
+	withValidation, _, _ := strings.Cut(part(t, out, 5), "Without validation")
+	if regexp.MustCompile(`(?m)^www\.example\.test\..*IN\s+A\s+203\.0\.113\.66`).MatchString(withValidation) {
+		t.Errorf("the validating resolver served the forgery:\n%s", withValidation)
+	}
+}
+
+// runDemoDefault runs the default demo on free ports and returns its
+// output.
+func runDemoDefault(t *testing.T) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := runDemo(context.Background(), demoOptions{port: testbed.PortFree, name: "www.example.test.", qtype: dns.TypeA}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("runDemo: %v\n%s%s", err, &stdout, &stderr)
+	}
+	return stdout.String()
+}
+
+// part returns part n of the demo's output, from its heading to the next.
+func part(t *testing.T, out string, n int) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(out, fmt.Sprintf(";; ===== %d. ", n))
+	if !ok {
+		t.Fatalf("no part %d:\n%s", n, out)
+	}
+	text, _, _ := strings.Cut(rest, ";; ===== ")
+	return text
+}
+
+// TestTamperer checks the demo's on-path attacker without a network: it
+// rewrites the A records of its name whatever their case, leaves other
+// records and the signatures alone, and never changes the reply it got.
+func TestTamperer(t *testing.T) {
+	t.Parallel()
+	orig := reply(0, true, "wWw.ExAmple.TEST. 300 IN A 192.0.2.10; www.example.test. 300 IN RRSIG A 13 3 300 20300101000000 20200101000000 4711 example.test. AAAA; "+
+		"other.example.test. 300 IN A 192.0.2.11", "", "")
+	tm := &tamperer{name: "www.example.test.", addr: net.ParseIP("203.0.113.66"),
+		next: func(context.Context, netip.AddrPort, *dns.Msg, bool) (*dns.Msg, error) { return orig, nil }}
+	got, err := tm.exchange(context.Background(), netip.MustParseAddrPort("127.53.2.1:53"), new(dns.Msg), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Answer[0].(*dns.A).A.String(); a != "203.0.113.66" {
+		t.Errorf("tampered address = %s, want 203.0.113.66", a)
+	}
+	if a := got.Answer[2].(*dns.A).A.String(); a != "192.0.2.11" {
+		t.Errorf("another name's address = %s, want it untouched", a)
+	}
+	if a := orig.Answer[0].(*dns.A).A.String(); a != "192.0.2.10" {
+		t.Errorf("the original reply was changed: %s", a)
+	}
+	if tm.count.Load() != 1 {
+		t.Errorf("count = %d, want 1", tm.count.Load())
 	}
 }

@@ -7,6 +7,7 @@
 //
 //	rep, err := chain.Walk(ctx, chain.Config{Resolver: r, Validator: v}, "www.example.test.", dns.TypeA)
 //	chain.WriteTable(os.Stdout, rep)
+//	rep = chain.ReportOf(question, result, verdict) // a verdict a validating resolver made
 //	chain.WriteDOT(os.Stdout, rep) // a Graphviz graph: dot -Tsvg
 package chain
 
@@ -67,7 +68,18 @@ func Walk(ctx context.Context, cfg Config, name string, qtype uint16) (*Report, 
 		return rep, nil
 	}
 	vd := cfg.Validator.Validate(ctx, q, cfg.Resolver.Fetch())
-	rep.Security, rep.Steps = vd.Security, vd.Steps
+	return ReportOf(q, res, vd), nil
+}
+
+// ReportOf returns the report of the answer res to q, given vd, a
+// Validator's verdict on it: the answer is vd's when Secure and res's
+// otherwise. Walk resolves and validates itself; a tool whose validating
+// resolver already did ("rensa demo" keeps the verdicts its resolver's
+// Validator returns) passes that resolver's result and verdict, so the
+// table shows the checks behind the answer that was served.
+func ReportOf(q dns.Question, res resolver.Result, vd validate.Verdict) *Report {
+	rep := &Report{Name: q.Name, Type: dns.TypeToString[q.Qtype], Rcode: dns.RcodeToString[res.Rcode],
+		Security: vd.Security, Steps: vd.Steps}
 	if vd.EDE != nil {
 		rep.EDE = edeText(vd.EDE)
 	}
@@ -78,7 +90,7 @@ func Walk(ctx context.Context, cfg Config, name string, qtype uint16) (*Report, 
 	for _, rr := range answer {
 		rep.Answer = append(rep.Answer, rr.String())
 	}
-	return rep, nil
+	return rep
 }
 
 func edeText(e *dns.EDNS0_EDE) string {
