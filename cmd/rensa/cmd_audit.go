@@ -24,6 +24,7 @@ import (
 const auditUsage = `usage: rensa audit caa NAME --ca ISSUER-DOMAIN [flags]
        rensa audit caa --zone FILE [flags]
        rensa audit takeover (--zone FILE ... | NAME ... | --names FILE) [flags]
+       rensa audit amp TARGET [--port N] [--name NAME] [--json]   (see "rensa audit amp -h")
 
 Audit a domain's DNS the way a CA or an attacker would look at it.
 
@@ -59,7 +60,7 @@ flags:
 
 var _ = register(command{
 	name:    "audit",
-	summary: "audit CAA (may this CA issue?) and dangling records (subdomain takeover)",
+	summary: "audit CAA (may this CA issue?), dangling records (subdomain takeover) and amplification",
 	usage:   auditUsage,
 	run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		var opts auditOptions
@@ -67,7 +68,10 @@ var _ = register(command{
 		opts.addFlags(fs)
 		if len(args) == 0 {
 			fs.Usage()
-			return errUsage("audit needs a check: caa or takeover")
+			return errUsage("audit needs a check: caa, takeover or amp")
+		}
+		if args[0] == "amp" { // its own flags: cmd_audit_amp.go
+			return auditAmpMain(ctx, args[1:], stdout, stderr)
 		}
 		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			fs.Usage()
@@ -75,7 +79,7 @@ var _ = register(command{
 		}
 		opts.check = args[0]
 		if opts.check != "caa" && opts.check != "takeover" {
-			return errUsage("unknown audit %q: want caa or takeover", args[0])
+			return errUsage("unknown audit %q: want caa, takeover or amp", args[0])
 		}
 		pos, err := parseFlags(fs, args[1:])
 		if err != nil {

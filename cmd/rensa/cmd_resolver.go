@@ -36,7 +36,11 @@ failures are SERVFAIL with an Extended DNS Error (RFC 8914).
 
 Only clients in the --allow ranges get answers; the default is loopback and
 the private ranges (RFC 1918, RFC 4193, link-local), so it is never an open
-resolver by accident. Others get REFUSED.
+resolver by accident. Others get REFUSED. On a --listen address other than
+loopback, --allow ranges beyond loopback and the private ones (0.0.0.0/0, a
+public /24) make it refuse to start unless --open-resolver says so: an open
+resolver reflects forged queries at their victims, amplified ("rensa audit
+amp" measures how much).
 
 ADDR is IP:PORT (default 127.0.0.1:53), served over UDP and TCP; port 0
 picks a free port. tls://IP[:PORT] serves DNS over TLS (RFC 7858, port 853),
@@ -71,7 +75,8 @@ DO and CD, so they hand over the signatures and bogus data alike.
 Examples:
   rensa resolver --listen 127.0.0.1:5300
   rensa resolver --listen 127.0.0.1:5300 --root-hints testbed.hints
-  rensa resolver --listen 0.0.0.0:53 --allow 192.0.2.0/24 --allow 127.0.0.0/8
+  rensa resolver --listen 0.0.0.0:53 --allow 10.1.0.0/16 --allow 127.0.0.0/8
+  rensa resolver --listen 0.0.0.0:53 --allow 192.0.2.0/24 --open-resolver
   rensa resolver --listen 127.0.0.1:5300 --root-hints testbed.hints --trust-anchor testbed.anchor
   rensa resolver --listen 127.0.0.1:5300 --trust-anchor /usr/share/dns/root.key
   rensa query @127.0.0.1:5300 www.example.test A
@@ -106,6 +111,10 @@ type resolverOptions struct {
 	forward   []string
 	forwardCA string
 
+	// openResolver acknowledges answering clients beyond loopback and the
+	// private ranges on an address other than loopback (checkOpenResolver).
+	openResolver bool
+
 	// dial replaces the upstream network; tests give the testbed's port
 	// mapping. Nil means the real network.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -137,6 +146,7 @@ func (o *resolverOptions) addFlags(fs *flag.FlagSet) {
 		o.forward = append(o.forward, s)
 		return nil
 	})
+	fs.BoolVar(&o.openResolver, "open-resolver", false, "allow --allow ranges beyond loopback and the private ones on a non-loopback --listen: an open resolver")
 	fs.StringVar(&o.forwardCA, "forward-ca", "", "trust the CA certificates in PEM `FILE` for tls://, https:// and quic:// upstreams (default: the system roots)")
 }
 
@@ -203,7 +213,11 @@ func resolverMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case opts.forwardCA != "" && len(opts.forward) == 0:
 		return errUsage("--forward-ca needs --forward")
 	}
-	if _, err := parseListenSpecs(opts.listen, opts.tls); err != nil {
+	specs, err := parseListenSpecs(opts.listen, opts.tls)
+	if err != nil {
+		return err
+	}
+	if err := checkOpenResolver(specs, opts); err != nil {
 		return err
 	}
 	return runResolver(ctx, opts, stdout, stderr)
@@ -249,7 +263,7 @@ func startResolver(opts resolverOptions, stderr io.Writer, logger *slog.Logger) 
 		closeUpstreams()
 		return nil, err
 	}
-	srv, err := server.New(server.Config{Handler: res, Logger: logger})
+	srv, err := server.New(server.Config{Handler: res, RawHandler: res.RawHandler, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -288,4 +302,22 @@ func startConfiguredResolver(cfg *config.Config, stderr io.Writer) (stop func(),
 		opts.allow = append(opts.allow, p.Prefix)
 	}
 	return startResolver(opts, stderr, slog.New(slog.NewTextHandler(stderr, nil)))
+}
+
+// checkOpenResolver refuses an open resolver that was not asked for
+// (config.CheckOpenResolver), before anything binds.
+func checkOpenResolver(specs []listenSpec, opts resolverOptions) error {
+	if opts.openResolver {
+		return nil
+	}
+	var listen []netip.Addr
+	for _, s := range specs {
+		if ap, err := netip.ParseAddrPort(s.addr); err == nil {
+			listen = append(listen, ap.Addr())
+		}
+	}
+	if err := config.CheckOpenResolver(listen, opts.allow); err != nil {
+		return errUsage("%v; if that is what you want, add --open-resolver (and keep rate limiting in front of it)", err)
+	}
+	return nil
 }

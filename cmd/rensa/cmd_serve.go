@@ -23,7 +23,9 @@ Run what the TOML configuration file describes, until interrupted: the
 authoritative server (its [[listen]] addresses, its [auth] settings and its
 [[auth.zone]] zones, paths relative to the file) and, when its [resolver]
 section lists addresses, the recursive resolver (listen, root-hints, allow,
-cache-bytes, serve-stale; see "rensa resolver -h").
+open-resolver, cache-bytes, serve-stale; see "rensa resolver -h"). A
+resolver on an address other than loopback whose allow list reaches beyond
+loopback and the private ranges is refused unless open-resolver = true.
 
 SIGHUP reads the file again and reloads every zone: zones added or removed
 in the file are added or removed; a zone that fails to load keeps serving

@@ -212,6 +212,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateListenTLS()...)
 	errs = append(errs, c.Auth.validate(c)...)
+	errs = append(errs, c.Resolver.validate(c)...)
 	return errors.Join(errs...)
 }
 

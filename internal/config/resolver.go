@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 //	validate = true                  # DNSSEC validation; default on
 //	forward = ["tls://192.0.2.53#dns.example", "https://dns.example/dns-query"]
 //	forward-ca = "ca.pem"            # default: the system roots
+//	open-resolver = false            # see OpenResolver
 //
 // Addresses and prefixes are checked as the file is decoded, so an error
 // names the line.
@@ -73,6 +75,93 @@ type Resolver struct {
 	// and quic:// upstreams must chain to, relative to the configuration
 	// file's directory (see ForwardCAPath). Default: the system roots.
 	ForwardCA string `toml:"forward-ca"`
+
+	// OpenResolver acknowledges that the resolver answers clients on the
+	// public Internet. Without it, a resolver that listens on an address
+	// other than loopback and allows any range beyond loopback and the
+	// private ones (0.0.0.0/0, a public /24, ...) refuses to start (see
+	// CheckOpenResolver). Default: false.
+	OpenResolver bool `toml:"open-resolver"`
+}
+
+// ErrOpenResolver is wrapped by the error CheckOpenResolver returns.
+var ErrOpenResolver = errors.New("config: open resolver")
+
+// trustedRanges are the client ranges a resolver may answer without
+// OpenResolver: loopback, RFC 1918, IPv6 unique-local (RFC 4193) and
+// link-local, the resolver's default allow list.
+var trustedRanges = [...]netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("::1/128"),
+	netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("fe80::/10"),
+}
+
+// trusted reports whether every address of p is in a trusted range. An
+// IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) is judged as the IPv4
+// prefix it maps.
+func trusted(p netip.Prefix) bool {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	for _, t := range trustedRanges {
+		if t.Bits() <= p.Bits() && t.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckOpenResolver returns an error wrapping ErrOpenResolver when a
+// resolver listening on listen and answering the clients in allow would
+// be open to the Internet: some listen address is not loopback (0.0.0.0
+// counts: it is every address) and some allowed range reaches beyond
+// loopback and the private ranges. Such a resolver is what reflection
+// attacks are made of: anyone can send it small queries with a victim's
+// address forged as the source, and it sends the victim answers many times
+// larger. An empty allow list is the resolver's default, loopback and
+// the private ranges, and is never open. The caller skips the check when
+// the operator said the resolver is meant to be open.
+func CheckOpenResolver(listen []netip.Addr, allow []netip.Prefix) error {
+	var exposed netip.Addr
+	for _, a := range listen {
+		if !a.Unmap().IsLoopback() {
+			exposed = a
+			break
+		}
+	}
+	if !exposed.IsValid() {
+		return nil
+	}
+	for _, p := range allow {
+		if !trusted(p) {
+			return fmt.Errorf("%w: listening on %s, which is not loopback, and allowing %s, which is not loopback or a private range, "+
+				"makes an open resolver: anyone can forge a victim's address in small queries and have the answers, many times larger, "+
+				"sent to the victim (DNS amplification)", ErrOpenResolver, exposed, p)
+		}
+	}
+	return nil
+}
+
+// validate checks the [resolver] section: an open resolver needs
+// open-resolver = true.
+func (r *Resolver) validate(c *Config) []error {
+	if r.OpenResolver {
+		return nil
+	}
+	listen := make([]netip.Addr, len(r.Listen))
+	for i, a := range r.Listen {
+		listen[i] = a.Addr()
+	}
+	allow := make([]netip.Prefix, len(r.Allow))
+	for i, p := range r.Allow {
+		allow[i] = p.Prefix
+	}
+	if err := CheckOpenResolver(listen, allow); err != nil {
+		msg := strings.TrimPrefix(err.Error(), ErrOpenResolver.Error()+": ")
+		return []error{&Error{File: c.File, Key: "resolver.allow", Msg: msg + "; if that is what you want, set open-resolver = true in [resolver] (and keep rate limiting in front of it)", Err: err}}
+	}
+	return nil
 }
 
 // ForwardCAPath returns ForwardCA resolved against the directory of the

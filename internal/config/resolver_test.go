@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,38 @@ func TestParseResolverValidation(t *testing.T) {
 	}
 	if cfg.Resolver.Validate != nil || cfg.Resolver.TrustAnchorPath(cfg.File) != "" {
 		t.Errorf("defaults: %+v", cfg.Resolver)
+	}
+}
+
+// TestOpenResolverRefused checks the guard of issue 7: a resolver on an
+// address other than loopback that allows ranges beyond loopback and the
+// private ones needs open-resolver = true. The check is part of parsing,
+// so it fails before anything binds (192.0.2.1 is not an address of this
+// machine, and is never bound).
+func TestOpenResolverRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text string
+		want string // "" for no error
+	}{
+		{"listen = [\"192.0.2.1:53\"]\nallow = [\"0.0.0.0/0\"]", "resolver.allow: listening on 192.0.2.1, which is not loopback, and allowing 0.0.0.0/0"},
+		{"listen = [\"0.0.0.0:53\"]\nallow = [\"::/0\"]", "allowing ::/0, which is not loopback or a private range, makes an open resolver"},
+		{"listen = [\"127.0.0.1:53\", \"[2001:db8::1]:53\"]\nallow = [\"10.0.0.0/8\", \"198.51.100.0/24\"]", "allowing 198.51.100.0/24"},
+		{"listen = [\"192.0.2.1:53\"]\nallow = [\"172.0.0.0/8\"]", "allowing 172.0.0.0/8"},
+		{"listen = [\"192.0.2.1:53\"]\nallow = [\"::ffff:0.0.0.0/96\"]", "allowing ::ffff:0.0.0.0/96"},
+		{"listen = [\"192.0.2.1:53\"]\nallow = [\"0.0.0.0/0\"]\nopen-resolver = true", ""},
+		{"listen = [\"192.0.2.1:53\"]", ""}, // the default allow list: loopback and private
+		{"listen = [\"192.0.2.1:53\"]\nallow = [\"10.0.0.0/8\", \"192.168.1.0/24\", \"fd00::/8\", \"127.0.0.1\", \"::ffff:10.1.0.0/112\"]", ""},
+		{"listen = [\"127.0.0.1:53\", \"[::1]:53\"]\nallow = [\"0.0.0.0/0\"]", ""}, // loopback only: nobody outside reaches it
+	} {
+		_, err := Parse([]byte("[resolver]\n"+tc.text+"\n"), "c.toml")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.text, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "set open-resolver = true")):
+			t.Errorf("%q: err %v, want %q and the open-resolver hint", tc.text, err, tc.want)
+		case tc.want != "" && !errors.Is(err, ErrOpenResolver):
+			t.Errorf("%q: err %v does not wrap ErrOpenResolver", tc.text, err)
+		}
 	}
 }

@@ -194,6 +194,7 @@ type Resolver struct {
 	pending                pendingCounter    // DNSBomb
 	cookies                *cookie.ClientJar // client cookies (cookie.go)
 	fwd                    *forwarders       // Config.Forward; nil when iterating
+	fast                   fastCachePointer  // RawHandler's wire cache (fast.go); nil until used
 }
 
 // DefaultAllow returns the client ranges answered by default: loopback,

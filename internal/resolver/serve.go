@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -40,6 +41,9 @@ func (r *Resolver) resolveChecked(ctx context.Context, question dns.Question, tr
 		}
 	}
 	r.failed.record(question, res.Kind == KindServFail)
+	if res.Kind == KindServFail {
+		r.forgetWire(question)
+	}
 	return r.staleOr(question, res)
 }
 
@@ -78,7 +82,12 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	resp.RecursionAvailable = true
 	resp.Authoritative = false
 	var res Result
-	fresh := false // res's records belong to this reply alone (fromCache)
+	fresh := false  // res's records belong to this reply alone (fromCache)
+	direct := false // res came from fromCache: RawHandler may keep the reply
+	var start time.Time
+	if r.fast.Load() != nil {
+		start = r.cfg.Now() // before the cache is read: fillWire counts TTLs down from here
+	}
 	switch {
 	case !r.allowed(w.RemoteAddr()):
 		res = Result{Kind: KindRefused, Rcode: dns.RcodeRefused,
@@ -91,8 +100,7 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		res = Result{Kind: KindRefused, Rcode: dns.RcodeRefused,
 			EDE: &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNotSupported, ExtraText: "only recursive IN queries are answered"}}
 	default:
-		var ok bool
-		if res, fresh, ok = r.fromCache(req); ok {
+		if res, fresh, direct = r.fromCache(req); direct {
 			break
 		}
 		ip := clientIP(w.RemoteAddr())
@@ -130,6 +138,9 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	if overUDP(w) {
 		resp.Truncate(size)
+		if direct {
+			r.fillWire(req, resp, start, res.Security)
+		}
 	}
 	w.WriteMsg(resp)
 }

@@ -206,3 +206,40 @@ func TestBogusCached(t *testing.T) {
 		t.Errorf("cached secure: %v, %d fetches, TTL %d", vd.Security, w.fetches-before, vd.Answer[0].Header().Ttl)
 	}
 }
+
+// TestBogusNamesTriedSignature: when the DNSKEY RRset of a zone carries
+// its ZSK's signature first (no DS vouches for the ZSK, so it is not
+// tried) and then its KSK's, expired, the EDE is the KSK signature's
+// fault, 7 Signature Expired, not 9 DNSKEY Missing: what dnssec-signzone
+// makes by default (both keys sign the DNSKEY RRset), signed with an end
+// date in the past (the interop bogus matrix found this).
+func TestBogusNamesTriedSignature(t *testing.T) {
+	w := standardWorld(t, nil)
+	now := signTime.Add(24 * time.Hour)
+	w.mutate = func(name string, qtype uint16, m *dns.Msg) {
+		if name != "child.test." || qtype != dns.TypeDNSKEY {
+			return
+		}
+		var set []dns.RR
+		for _, rr := range m.Answer {
+			if rr.Header().Rrtype == dns.TypeDNSKEY {
+				set = append(set, rr)
+			}
+		}
+		var sigs []dns.RR
+		for _, k := range []*dnssec.Key{w.keys["child.test."][1], w.keys["child.test."][0]} { // ZSK first
+			sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 3600},
+				OrigTtl: set[0].Header().Ttl, Algorithm: k.Algorithm(), KeyTag: k.Tag(), SignerName: name, Labels: 2,
+				Inception: uint32(now.Add(-20 * 24 * time.Hour).Unix()), Expiration: uint32(now.Add(-2 * 24 * time.Hour).Unix())}
+			if err := sig.Sign(k.Signer, set); err != nil {
+				t.Fatal(err)
+			}
+			sigs = append(sigs, sig)
+		}
+		m.Answer = append(set, sigs...)
+	}
+	vd := w.validate("www.child.test.", dns.TypeA)
+	if vd.Security != Bogus || vd.EDE == nil || vd.EDE.InfoCode != dns.ExtendedErrorCodeSignatureExpired {
+		t.Errorf("%v EDE %v, want bogus EDE 7", vd.Security, vd.EDE)
+	}
+}

@@ -22,6 +22,7 @@ func (st *state) verify(s *rrset, zone string, keys []*dns.DNSKEY, now time.Time
 	}
 	spent := 0
 	var errs []error
+	var tried error // the first failure of a signature a key was tried on
 	for _, sig := range s.sigs {
 		if dnsname.Canonical(sig.SignerName) != zone {
 			errs = append(errs, fmt.Errorf("RRSIG by %s, not by the zone %s", sig.SignerName, zone))
@@ -48,11 +49,20 @@ func (st *state) verify(s *rrset, zone string, keys []*dns.DNSKEY, now time.Time
 			return sig, nil
 		}
 		errs = append(errs, err)
+		if tried == nil {
+			tried = err
+		}
 	}
 	if len(errs) > 1 {
-		// The first reason names the fault; the count says how much
-		// else failed, without a line per signature.
-		return nil, sigFailure(s, fmt.Errorf("%w (and %d more failures)", errs[0], len(errs)-1), errs...)
+		// The first signature a key was tried on names the fault (an
+		// expired KSK signature, not the ZSK's over the same DNSKEY
+		// RRset, which no DS vouches for); the count says how much else
+		// failed, without a line per signature.
+		first := errs[0]
+		if tried != nil {
+			first = tried
+		}
+		return nil, sigFailure(s, fmt.Errorf("%w (and %d more failures)", first, len(errs)-1), errs...)
 	}
 	return nil, sigFailure(s, errors.Join(errs...), errs...)
 }
