@@ -49,6 +49,7 @@ bench: build
 	./scripts/bench.sh
 	./scripts/bench-sign.sh
 	./scripts/bench-resolver.sh
+	./scripts/bench-encrypted.sh
 
 bench-sign: build
 	./scripts/bench-sign.sh

@@ -213,7 +213,7 @@ h2load_run() {
 	fi
 	taskset -c 0 h2load -t 1 -c "$CLIENTS" -m $((INFLIGHT / CLIENTS)) -D "$DURATION" "${args[@]}" 2>&1 |
 		awk '/^finished in/ { q = $4 }
-			/^requests:/ { total = $2; ok = $10 }
+			/^requests:/ { total = $2; ok = $8 }
 			END { if (q == "") q = 0; printf "%s %d\n", q, total - ok }'
 }
 
