@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -55,6 +56,9 @@ type chainOptions struct {
 
 	// dial replaces the network (tests: the testbed's port mapping).
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// now replaces the clock of resolution and validation (tests: the
+	// signing time of a deterministic testbed). Default: time.Now.
+	now func() time.Time
 }
 
 func (o *chainOptions) addFlags(fs *flag.FlagSet) {
@@ -89,7 +93,7 @@ func chainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // runChain walks the chain and prints it; errFindings when it is Bogus.
 func runChain(ctx context.Context, opts chainOptions, stdout, stderr io.Writer) error {
-	cfg := resolver.Config{Dial: opts.dial}
+	cfg := resolver.Config{Dial: opts.dial, Now: opts.now}
 	if opts.rootHints != "" {
 		f, err := os.Open(opts.rootHints)
 		if err != nil {
@@ -111,7 +115,7 @@ func runChain(ctx context.Context, opts chainOptions, stdout, stderr io.Writer) 
 			return err
 		}
 	}
-	v, err := validate.New(validate.Config{Anchors: anchors})
+	v, err := validate.New(validate.Config{Anchors: anchors, Now: opts.now})
 	if err != nil {
 		return err
 	}

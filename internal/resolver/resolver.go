@@ -103,6 +103,13 @@ type Config struct {
 	// it suggests 1 to 3 days). Default: 0, off.
 	ServeStale time.Duration
 
+	// NoAggressiveNSEC turns off the aggressive use of validated NSEC
+	// records (RFC 8198, aggressive.go): with a Validator, names that the
+	// NSEC records of a Secure denial cover are otherwise answered
+	// NXDOMAIN or NODATA from the cache, without asking upstream.
+	// Default: false, aggressive use on (LIMITS.md).
+	NoAggressiveNSEC bool
+
 	// NoIPv6 never sends queries to IPv6 addresses, for hosts without
 	// IPv6 connectivity. Default: false, both families are used.
 	NoIPv6 bool
@@ -195,6 +202,7 @@ type Resolver struct {
 	cookies                *cookie.ClientJar // client cookies (cookie.go)
 	fwd                    *forwarders       // Config.Forward; nil when iterating
 	fast                   fastCachePointer  // RawHandler's wire cache (fast.go); nil until used
+	nsec                   *cache.NSECs      // validated NSEC records (aggressive.go); nil when off
 }
 
 // DefaultAllow returns the client ranges answered by default: loopback,
@@ -252,6 +260,9 @@ func New(cfg Config) (*Resolver, error) {
 		cache:       cache.New(cache.Config{MaxBytes: cfg.CacheBytes, Now: cfg.Now, ServeStale: cfg.ServeStale}),
 		infra:       cache.NewInfra(cfg.Now),
 		fwd:         newForwarders(cfg.Forward),
+	}
+	if cfg.Validator != nil && !cfg.NoAggressiveNSEC {
+		r.nsec = cache.NewNSECs(cfg.Now)
 	}
 	jar, err := cookie.NewClientJar(cookie.ClientConfig{Rand: cfg.Rand})
 	if err != nil {

@@ -32,6 +32,11 @@ func (r *Resolver) resolveChecked(ctx context.Context, question dns.Question, tr
 	ctx, cancel := context.WithTimeout(ctx, r.queryTime)
 	defer cancel()
 	b := &budget{active: map[qkey]bool{}, tracing: tracing, hook: r.cfg.Trace}
+	if !unchecked && r.cfg.Validator != nil {
+		if res, ok := r.fromNSEC(question, b); ok {
+			return res // RFC 8198: proven absent by cached NSEC records (aggressive.go)
+		}
+	}
 	q := r.newQuery(b, question.Name, question.Qtype, question.Qclass, 0)
 	res := q.run(ctx)
 	res.Trace = b.trace

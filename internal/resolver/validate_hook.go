@@ -42,6 +42,7 @@ func (r *Resolver) validated(ctx context.Context, q dns.Question, res Result, b 
 	case validate.Secure:
 		res.Rcode, res.Answer, res.Authority = vd.Rcode, vd.Answer, vd.Authority
 		res.Kind = kindOf(q, vd)
+		r.learnNSEC(res) // aggressive use, RFC 8198 (aggressive.go)
 	case validate.Bogus:
 		ede := vd.EDE
 		if ede == nil {

@@ -137,14 +137,14 @@ func WriteDOT(w io.Writer, rep *Report) error {
 		byZone[s.Zone] = append(byZone[s.Zone], i)
 	}
 	for zi, z := range zones {
-		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q;\n", zi, z)
+		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=\"%s\";\n", zi, dotEscape(z))
 		for _, i := range byZone[z] {
 			s := rep.Steps[i]
 			color := "black"
 			if s.Err != "" {
 				color = "red"
 			}
-			fmt.Fprintf(&b, "    s%d [label=%q, color=%s];\n", i+1, s.Key+"\\n"+s.Verifies, color)
+			fmt.Fprintf(&b, "    s%d [label=\"%s\\n%s\", color=%s];\n", i+1, dotEscape(s.Key), dotEscape(s.Verifies), color)
 		}
 		b.WriteString("  }\n")
 	}
@@ -158,4 +158,11 @@ func WriteDOT(w io.Writer, rep *Report) error {
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// dotEscape quotes s for a DOT string: backslashes and double quotes are
+// escaped, so a name's own escapes (\032) stay text and only the label's
+// \n separator is a Graphviz line break.
+func dotEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ").Replace(s)
 }
