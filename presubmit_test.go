@@ -30,6 +30,7 @@ var layers = map[string]int{
 	"internal/cookie":    1,
 	"internal/acl":       1,
 	"internal/config":    1,
+	"internal/wire":      1,
 
 	"internal/dnssec":  2,
 	"internal/dnstest": 2,

@@ -7,44 +7,28 @@ import (
 	"sync/atomic"
 
 	"github.com/rensa-dns/rensa/internal/ratelimit"
+	"github.com/rensa-dns/rensa/internal/wire"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
 // Limits of the fast path. Like those in limits.go, each one names what it
-// stops.
+// stops; the cache's shards and doorkeeper are wire's (internal/wire).
 const (
 	// fastCacheMaxBytes bounds the memory of the precompiled replies of one
 	// FastPath: 64 MiB, counting each entry's key, wire reply, rate
-	// limiting key name and fastEntryOverhead. The cache is split into fastShards shards of equal
-	// budget; a shard that is full is emptied before the next entry goes
-	// in. Random-subdomain (water torture) queries each make a distinct
-	// NXDOMAIN entry; this bound, and admission only on a name's second
-	// query (fastDoorkeeperBits), keep them from growing the cache without
-	// limit. The cost of such a flood is a lower hit rate, never memory.
+	// limiting key name and fastEntryOverhead. The cache is split into
+	// shards of equal budget; a shard that is full is emptied before the
+	// next entry goes in. Random-subdomain (water torture) queries each
+	// make a distinct NXDOMAIN entry; this bound, and admission only on a
+	// name's second query (wire.Doorkeeper), keep them from growing the
+	// cache without limit. The cost of such a flood is a lower hit rate,
+	// never memory.
 	fastCacheMaxBytes = 64 << 20
 
 	// fastEntryOverhead is what one cache entry costs besides its key,
 	// reply and rate limiting key name octets: the map slot, the string
 	// and slice headers and the entry itself, rounded up.
 	fastEntryOverhead = 128
-
-	// fastShards is how many independently locked parts the cache has, so
-	// that UDP workers on several cores rarely touch the same lock.
-	fastShards = 64
-
-	// fastDoorkeeperBits is the size of the Bloom filter (two bits per key)
-	// that remembers the keys asked once: a key is compiled and cached
-	// only when the filter already holds it, on its second query. Names
-	// asked once, as in a random-subdomain attack, then cost the fast path
-	// a hash and two bit sets, and no entry, but for the filter's false
-	// positives (under 5%). 4 Mibit: 512 KiB.
-	fastDoorkeeperBits = 1 << 22
-
-	// fastDoorkeeperPeriod is how many keys the doorkeeper takes before it
-	// forgets them all, so that its false positives stay rare: one eighth
-	// of its bits. A key asked twice within that many cache misses is
-	// admitted, which covers working sets larger than the cache holds.
-	fastDoorkeeperPeriod = fastDoorkeeperBits / 8
 )
 
 // FastPath answers the most common queries from precompiled wire replies,
@@ -76,7 +60,7 @@ type FastPath struct {
 	// reply compiled from old zones is never sent after SetZones.
 	cache atomic.Pointer[fastCache]
 	// seen is the doorkeeper: the keys that missed the cache once.
-	seen doorkeeper
+	seen wire.Doorkeeper
 }
 
 // FastPathConfig configures a FastPath. Its zero value answers every query
@@ -176,17 +160,17 @@ func (f *FastPath) entry(query []byte, network string, p *fastQuery) *fastEntry 
 	if c == nil {
 		return nil
 	}
-	key := p.key[:p.keyLen]
+	key := p.Key[:p.KeyLen]
 	h := maphash.Bytes(f.seed, key)
-	e := c.get(h, key)
-	if e == nil {
-		if !f.seen.admit(h) {
+	e, ok := c.entries.Get(h, key)
+	if !ok {
+		if !f.seen.Admit(h) {
 			return nil
 		}
 		if e = f.compile(set, query, p); e == nil {
 			return nil
 		}
-		c.put(h, string(key), e)
+		c.entries.Put(h, string(key), e)
 	}
 	if !e.suits(p) {
 		return nil
@@ -219,7 +203,7 @@ func (f *FastPath) cacheFor(set *zone.Set) *fastCache {
 	if c != nil && c.set == set {
 		return c
 	}
-	fresh := &fastCache{set: set}
+	fresh := newFastCache(set)
 	if !f.cache.CompareAndSwap(c, fresh) {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rensa-dns/rensa/internal/dnstest"
 	"github.com/rensa-dns/rensa/internal/ratelimit"
+	"github.com/rensa-dns/rensa/internal/wire"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
@@ -284,9 +285,9 @@ func TestAnswerRawDeclines(t *testing.T) {
 		"type 0":          pack(t, ask(t, "www.example. TYPE0")),
 		"trailing octets": append(bytes.Clone(plain), 0),
 		"cut short":       plain[:len(plain)-1],
-		"header only":     plain[:headerLen],
+		"header only":     plain[:wire.HeaderLen],
 		"too short":       plain[:5],
-		"pointer in qname": append(append(bytes.Clone(plain[:headerLen]), 0xC0, 0x0C),
+		"pointer in qname": append(append(bytes.Clone(plain[:wire.HeaderLen]), 0xC0, 0x0C),
 			plain[len(plain)-4:]...),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -404,7 +405,7 @@ func TestAnswerRawDoorkeeper(t *testing.T) {
 			t.Fatal("a name asked once was answered from the cache")
 		}
 	}
-	if n, _ := f.cache.Load().size(); n != 0 {
+	if n, _ := f.cache.Load().entries.Size(); n != 0 {
 		t.Errorf("%d names asked once were cached", n)
 	}
 	q := pack(t, ask(t, "twice.example. A"))
@@ -413,69 +414,6 @@ func TestAnswerRawDoorkeeper(t *testing.T) {
 	}
 	if _, ok := f.AnswerRaw(q, "udp", nil); !ok {
 		t.Error("a name asked twice was not answered from the cache")
-	}
-}
-
-// TestDoorkeeper checks that a working set asked in a cycle is admitted
-// in full on its second round, however its keys collide, and that few
-// keys asked once get in.
-func TestDoorkeeper(t *testing.T) {
-	t.Parallel()
-	d := new(doorkeeper)
-	rnd := rand.New(rand.NewPCG(3, 4))
-	keys := make([]uint64, 100000)
-	for i := range keys {
-		keys[i] = rnd.Uint64()
-	}
-	for round, want := range []bool{false, true, true} {
-		admitted := 0
-		for _, h := range keys {
-			if d.admit(h) {
-				admitted++
-			}
-		}
-		if want && admitted != len(keys) || !want && admitted > len(keys)/100 {
-			t.Errorf("round %d: %d of %d keys admitted", round+1, admitted, len(keys))
-		}
-	}
-	once, fresh := 0, 0
-	for d.added.Load()%fastDoorkeeperPeriod != 0 {
-		fresh++
-		if d.admit(rnd.Uint64()) {
-			once++
-		}
-	}
-	if once > fresh/20 {
-		t.Errorf("%d of %d keys asked once were admitted", once, fresh)
-	}
-	if d.admit(keys[0]) {
-		t.Error("the doorkeeper did not forget its keys after a period")
-	}
-}
-
-// TestAnswerRawBound checks fastCacheMaxBytes: a shard that would go over
-// its budget is emptied first, so the cache never holds more.
-func TestAnswerRawBound(t *testing.T) {
-	t.Parallel()
-	c := &fastCache{}
-	wire := make([]byte, 60000)
-	for i := range 5 * fastShardBytes / len(wire) {
-		c.put(7, fmt.Sprintf("key%d", i), &fastEntry{wire: wire})
-		if _, b := c.size(); b > fastShardBytes {
-			t.Fatalf("after %d entries the shard holds %d octets, budget %d", i+1, b, fastShardBytes)
-		}
-	}
-	n, b := c.size()
-	if n == 0 || b == 0 {
-		t.Fatalf("cache empty after puts: %d entries, %d octets", n, b)
-	}
-	c.put(7, "key0", &fastEntry{wire: wire[:10]})
-	c.put(7, "key0", &fastEntry{wire: wire[:10]})
-	if _, b2 := c.size(); b2 > b+2*(10+4+fastEntryOverhead) {
-		t.Errorf("replacing an entry counted it twice: %d octets after, %d before", b2, b)
-	}
-	if fastShards*fastShardBytes > fastCacheMaxBytes {
-		t.Errorf("%d shards of %d octets exceed the %d bound", fastShards, fastShardBytes, fastCacheMaxBytes)
 	}
 }
 

@@ -1,29 +1,20 @@
 package auth
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/rensa-dns/rensa/internal/ratelimit"
+	"github.com/rensa-dns/rensa/internal/wire"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
-
-// fastShardBytes is the budget of one shard (fastCacheMaxBytes).
-const fastShardBytes = fastCacheMaxBytes / fastShards
 
 // fastCache holds the precompiled replies for one zone set. It is never
 // emptied as a whole: a new zone set gets a new fastCache.
 type fastCache struct {
-	set    *zone.Set
-	shards [fastShards]fastShard
+	set     *zone.Set
+	entries *wire.Cache[*fastEntry] // by fastQuery.Key
 }
 
-// fastShard is one independently locked part of a fastCache.
-type fastShard struct {
-	mu      sync.RWMutex          // guards entries and bytes
-	entries map[string]*fastEntry // by fastQuery.key
-	bytes   int                   // what entries cost (fastEntryOverhead)
-	_       [64]byte              // keeps the next shard's lock off this cache line
+func newFastCache(set *zone.Set) *fastCache {
+	return &fastCache{set: set, entries: wire.NewCache[*fastEntry](fastCacheMaxBytes)}
 }
 
 // fastEntry is one precompiled reply: what Answer gives over TCP for the
@@ -49,55 +40,16 @@ type fastEntry struct {
 	rrl ratelimit.Key
 }
 
-// cost is what e, stored under key, counts against its shard's budget.
-func (e *fastEntry) cost(key string) int {
-	return len(key) + len(e.wire) + len(e.rrl.Name) + fastEntryOverhead
-}
-
-// get returns the entry for key, whose hash is h, or nil.
-func (c *fastCache) get(h uint64, key []byte) *fastEntry {
-	sh := &c.shards[h%fastShards]
-	sh.mu.RLock()
-	e := sh.entries[string(key)] // no allocation: the conversion is only for the lookup
-	sh.mu.RUnlock()
-	return e
-}
-
-// put stores e under key, whose hash is h. When the shard's budget would
-// be exceeded, the shard is emptied first: simple, and under a flood of
-// distinct names it costs hits, not memory (fastCacheMaxBytes).
-func (c *fastCache) put(h uint64, key string, e *fastEntry) {
-	cost := e.cost(key)
-	sh := &c.shards[h%fastShards]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if old, ok := sh.entries[key]; ok {
-		sh.bytes -= old.cost(key)
-	}
-	if sh.entries == nil || sh.bytes+cost > fastShardBytes {
-		sh.entries, sh.bytes = make(map[string]*fastEntry), 0
-	}
-	sh.entries[key] = e
-	sh.bytes += cost
-}
-
-// size returns the number of entries and what they cost, for tests.
-func (c *fastCache) size() (entries, bytes int) {
-	for i := range c.shards {
-		sh := &c.shards[i]
-		sh.mu.RLock()
-		entries += len(sh.entries)
-		bytes += sh.bytes
-		sh.mu.RUnlock()
-	}
-	return entries, bytes
+// Cost is what e counts against the cache's budget besides its key.
+func (e *fastEntry) Cost() int {
+	return len(e.wire) + len(e.rrl.Name) + fastEntryOverhead
 }
 
 // suits reports whether the entry answers the query p: it has a reply,
 // the reply fits the client's size limit, and the name is in lowercase or
 // the reply follows any case.
 func (e *fastEntry) suits(p *fastQuery) bool {
-	return e.wire != nil && e.fit <= p.limit && (!p.upper || e.caseFree)
+	return e.wire != nil && e.fit <= p.limit && (!p.Upper || e.caseFree)
 }
 
 // reply builds the reply to query in out: the precompiled octets, then
@@ -106,37 +58,8 @@ func (e *fastEntry) suits(p *fastQuery) bool {
 func (e *fastEntry) reply(query []byte, p *fastQuery, out []byte) []byte {
 	out = append(out[:0], e.wire...)
 	out[0], out[1] = query[0], query[1]
-	out[2] |= query[2] & rdBit
-	out[3] |= query[3] & cdBit
-	copy(out[headerLen:p.nameEnd], query[headerLen:p.nameEnd])
+	out[2] |= query[2] & wire.RD
+	out[3] |= query[3] & wire.CD
+	copy(out[wire.HeaderLen:p.NameEnd], query[wire.HeaderLen:p.NameEnd])
 	return out
-}
-
-// doorkeeper is a Bloom filter of the keys that missed the cache, cleared
-// every fastDoorkeeperPeriod keys (the doorkeeper of TinyLFU). Unlike a
-// table of one key per slot, it never forgets a key because another one
-// collided with it, within a period: a working set asked in a fixed
-// cycle gets admitted in full.
-type doorkeeper struct {
-	bits  [fastDoorkeeperBits / 64]atomic.Uint64
-	added atomic.Uint64 // keys taken since the start
-}
-
-// admit reports whether the key hashing to h was taken before, in this
-// period; if not, it takes it now.
-func (d *doorkeeper) admit(h uint64) bool {
-	i, j := h%fastDoorkeeperBits, (h>>32)%fastDoorkeeperBits
-	wi, mi := &d.bits[i/64], uint64(1)<<(i%64)
-	wj, mj := &d.bits[j/64], uint64(1)<<(j%64)
-	if wi.Load()&mi != 0 && wj.Load()&mj != 0 {
-		return true
-	}
-	wi.Or(mi)
-	wj.Or(mj)
-	if d.added.Add(1)%fastDoorkeeperPeriod == 0 {
-		for k := range d.bits {
-			d.bits[k].Store(0)
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/ratelimit"
+	"github.com/rensa-dns/rensa/internal/wire"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
@@ -24,15 +25,15 @@ import (
 // built for the name in lowercase, with ID 0 and RD and CD clear, which
 // reply then patches.
 func (f *FastPath) compile(set *zone.Set, query []byte, p *fastQuery) *fastEntry {
-	m, wire := f.answerWire(normalized(query, p, false), p)
+	m, packed := f.answerWire(normalized(query, p, false), p)
 	if f.s.zones.Load() != set {
 		return nil
 	}
 	if m == nil {
 		return &fastEntry{}
 	}
-	e := &fastEntry{wire: wire, fit: fitSize(m), rrl: ratelimit.Classify(m)}
-	e.caseFree = f.caseFree(query, p, m, wire)
+	e := &fastEntry{wire: packed, fit: fitSize(m), rrl: ratelimit.Classify(m)}
+	e.caseFree = f.caseFree(query, p, m, packed)
 	if f.s.zones.Load() != set {
 		return nil
 	}
@@ -46,7 +47,7 @@ func normalized(query []byte, p *fastQuery, upper bool) []byte {
 	q[0], q[1], q[2], q[3] = 0, 0, 0, 0
 	// Label lengths are at most 63: no length octet is a letter, so
 	// the whole name can be mapped at once.
-	name := q[headerLen:p.nameEnd]
+	name := q[wire.HeaderLen:p.NameEnd]
 	for i, c := range name {
 		switch {
 		case upper && 'a' <= c && c <= 'z':
@@ -69,17 +70,17 @@ func (f *FastPath) answerWire(query []byte, p *fastQuery) (*dns.Msg, []byte) {
 	if m == nil || m.Truncated {
 		return nil, nil
 	}
-	wire, err := m.Pack()
+	packed, err := m.Pack()
 	if err != nil {
 		return nil, nil
 	}
 	// The question must sit where reply patches it: right after the
 	// header, as in the query.
-	qEnd := p.nameEnd + 4
-	if len(wire) < qEnd || !bytes.Equal(wire[headerLen:qEnd], query[headerLen:qEnd]) {
+	qEnd := p.NameEnd + 4
+	if len(packed) < qEnd || !bytes.Equal(packed[wire.HeaderLen:qEnd], query[wire.HeaderLen:qEnd]) {
 		return nil, nil
 	}
-	return m, wire
+	return m, packed
 }
 
 // fitSize returns the smallest size limit m passes the engine's fits test
@@ -92,7 +93,7 @@ func fitSize(m *dns.Msg) int {
 	return min(n, m.Len())
 }
 
-// caseFree reports whether the reply m, packed as wire for the lowercase
+// caseFree reports whether the reply m, packed for the lowercase
 // name, suits every case of the query's name once the question name is
 // copied in. The engine writes names derived from the query name in the
 // client's case, and compression (case-sensitive in miekg/dns) points at
@@ -111,7 +112,7 @@ func fitSize(m *dns.Msg) int {
 // with an SOA, referrals, CNAME chains and DNAME synthesis in the same
 // top-level domain do not, and are served from the cache to lowercase
 // queries only.
-func (f *FastPath) caseFree(query []byte, p *fastQuery, m *dns.Msg, wire []byte) bool {
+func (f *FastPath) caseFree(query []byte, p *fastQuery, m *dns.Msg, packed []byte) bool {
 	if !p.upperable(query) {
 		return true // no letters: every case is the same name
 	}
@@ -119,15 +120,15 @@ func (f *FastPath) caseFree(query []byte, p *fastQuery, m *dns.Msg, wire []byte)
 		return false
 	}
 	_, upper := f.answerWire(normalized(query, p, true), p)
-	return len(upper) == len(wire) &&
-		bytes.Equal(upper[:headerLen], wire[:headerLen]) &&
-		bytes.Equal(upper[p.nameEnd:], wire[p.nameEnd:])
+	return len(upper) == len(packed) &&
+		bytes.Equal(upper[:wire.HeaderLen], packed[:wire.HeaderLen]) &&
+		bytes.Equal(upper[p.NameEnd:], packed[p.NameEnd:])
 }
 
 // upperable reports whether the question name of query has an ASCII
 // letter.
 func (p *fastQuery) upperable(query []byte) bool {
-	for _, c := range query[headerLen:p.nameEnd] {
+	for _, c := range query[wire.HeaderLen:p.NameEnd] {
 		if 'a' <= c|0x20 && c|0x20 <= 'z' {
 			return true
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -474,72 +472,14 @@ func startAmpNamed(t *testing.T, named string, z *zone.Zone) string {
 	if err := os.WriteFile(conf, []byte(confText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), namedRunTime)
-	cmd := exec.CommandContext(ctx, named, "-g", "-4", "-n", "1", "-c", conf)
-	var logs lockedBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { // owned by this helper: ends when named does
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		<-exited
-		cancel()
-		if t.Failed() {
-			t.Logf("named log:\n%s", logs.String())
-		}
-	})
 	addr := net.JoinHostPort(ampNamedAddr, fmt.Sprint(port))
-	if err := waitAuthReady(addr, exited); err != nil {
-		t.Fatalf("named did not start: %v\nconfig:\n%s\nlog:\n%s", err, confText, logs.String())
-	}
-	return addr
-}
-
-// waitAuthReady polls the server at addr for the flood zone's SOA until it
-// answers, the process exits, or namedReadyWait passes.
-func waitAuthReady(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(namedReadyWait)
+	// named answers the flood zone's SOA once it serves.
 	c := dns.Client{Timeout: 200 * time.Millisecond}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if m, _, err := c.Exchange(dnstest.Query(ampZoneOrigin, dns.TypeSOA), addr); err == nil && answers(m) {
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("it exited")
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %v", namedReadyWait)
-		}
-	}
-}
-
-// lockedBuffer collects a process's output, written from os/exec's
-// goroutines and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder // guarded by mu
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	daemon{name: "named", path: named, args: []string{"-g", "-4", "-n", "1", "-c", conf}, config: confText,
+		runTime: namedRunTime, readyWait: namedReadyWait,
+		ready: func() bool {
+			m, _, err := c.Exchange(dnstest.Query(ampZoneOrigin, dns.TypeSOA), addr)
+			return err == nil && answers(m)
+		}}.start(t)
+	return addr
 }

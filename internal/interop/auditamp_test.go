@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,15 +78,10 @@ func TestAuditAmpUnboundOpen(t *testing.T) {
 	unbound := requirePeer(t, "unbound")
 	_, authAddr := startAmpRensa(t, signAmpZone(t), auth.StackConfig{})
 	authAP := netip.MustParseAddrPort(authAddr)
-	dir := t.TempDir()
-	hints := filepath.Join(dir, "root.hints")
-	writeFile(t, hints, ".  3600000  NS  a.root.test.\na.root.test.  3600000  A  127.53.97.1\n")
-	const ip = "127.0.0.1"
-	port := freePort(t, ip)
-	text := fmt.Sprintf(unboundConf, ip, port, dir, hints)
-	text = strings.Replace(text, "access-control: 127.0.0.0/8 allow", "access-control: 0.0.0.0/0 allow", 1)
-	text = strings.Replace(text, "remote-control:", fmt.Sprintf("stub-zone:\n\tname: %q\n\tstub-addr: %s@%d\nremote-control:", ampZoneOrigin, authAP.Addr(), authAP.Port()), 1)
-	addr := startUnboundConf(t, unbound, dir, text, net.JoinHostPort(ip, fmt.Sprint(port)))
+	ub := unboundWithHints(t, ".  3600000  NS  a.root.test.\na.root.test.  3600000  A  127.53.97.1\n")
+	ub.allow = "0.0.0.0/0"
+	ub.clauses = fmt.Sprintf("stub-zone:\n\tname: %q\n\tstub-addr: %s@%d\n", ampZoneOrigin, authAP.Addr(), authAP.Port())
+	addr := startUnbound(t, unbound, ub)
 	target := netip.MustParseAddrPort(addr)
 
 	t.Run("from-loopback", func(t *testing.T) {

@@ -1,12 +1,9 @@
 package interop
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,7 +81,7 @@ func startNSD(t *testing.T, nsd, ip string, zones []authZone) {
 	}
 	path := filepath.Join(dir, "nsd.conf")
 	writeFile(t, path, conf.String())
-	startAuthPeer(t, "nsd "+ip, exec.Command(nsd, "-d", "-c", path), ip, zones[0].origin)
+	startAuthPeer(t, "nsd "+ip, nsd, []string{"-d", "-c", path}, conf.String(), ip, zones[0].origin)
 }
 
 // startKnot runs Knot DNS for zones on ip:53 until the test ends.
@@ -100,95 +97,23 @@ func startKnot(t *testing.T, knotd, ip string, zones []authZone) {
 	}
 	path := filepath.Join(dir, "knot.conf")
 	writeFile(t, path, conf.String())
-	startAuthPeer(t, "knotd "+ip, exec.Command(knotd, "-c", path), ip, zones[0].origin)
+	startAuthPeer(t, "knotd "+ip, knotd, []string{"-c", path}, conf.String(), ip, zones[0].origin)
 }
 
-// startAuthPeer starts cmd, stops it when the test ends (printing its log
-// if the test failed), and waits until ip:53 answers origin SOA
+// startAuthPeer runs the authoritative server program path with args
+// until the test ends, and waits until ip:53 answers origin SOA
 // authoritatively.
-func startAuthPeer(t *testing.T, name string, cmd *exec.Cmd, ip, origin string) {
+func startAuthPeer(t *testing.T, name, path string, args []string, config, ip, origin string) {
 	t.Helper()
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	exited := make(chan struct{})
-	timer := time.AfterFunc(authRunTime, func() { cmd.Process.Kill() })
-	go func() { // owned by this helper: ends when the peer does
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		timer.Stop()
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, &logs)
-		}
-	})
 	addr := net.JoinHostPort(ip, "53")
 	m := new(dns.Msg)
 	m.SetQuestion(origin, dns.TypeSOA)
 	cl := dns.Client{Timeout: 200 * time.Millisecond}
-	deadline := time.Now().Add(authReadyWait)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if r, _, err := cl.Exchange(m, addr); err == nil && r.Authoritative {
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("%s exited at start:\n%s", name, &logs)
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: no authoritative answer for %s SOA within %v:\n%s", name, origin, authReadyWait, &logs)
-		}
-	}
-}
-
-// startUnboundWithHints is startUnbound for a hierarchy that is not a
-// rensa testbed: the root hints are given as text.
-func startUnboundWithHints(t *testing.T, unbound, hints string) string {
-	t.Helper()
-	dir := t.TempDir()
-	hintsPath := filepath.Join(dir, "root.hints")
-	writeFile(t, hintsPath, hints)
-	const ip = "127.0.0.1"
-	port := freePort(t, ip)
-	conf := filepath.Join(dir, "unbound.conf")
-	text := fmt.Sprintf(unboundConf, ip, port, dir, hintsPath)
-	writeFile(t, conf, text)
-	ctx, cancel := context.WithTimeout(context.Background(), unboundRunTime)
-	cmd := exec.CommandContext(ctx, unbound, "-d", "-c", conf)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { // owned by this helper: ends when Unbound does
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-		cancel()
-		if t.Failed() {
-			t.Logf("unbound log:\n%s", &logs)
-		}
-	})
-	addr := net.JoinHostPort(ip, fmt.Sprint(port))
-	if err := waitReady(addr, exited); err != nil {
-		t.Fatalf("unbound did not start: %v\nconfig:\n%s", err, text)
-	}
-	return addr
+	daemon{name: name, path: path, args: args, config: config, runTime: authRunTime, readyWait: authReadyWait,
+		ready: func() bool {
+			r, _, err := cl.Exchange(m, addr)
+			return err == nil && r.Authoritative
+		}}.start(t)
 }
 
 func writeFile(t *testing.T, path, text string) {

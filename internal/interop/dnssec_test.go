@@ -1,13 +1,11 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,32 +16,6 @@ import (
 
 	"github.com/rensa-dns/rensa/internal/testbed"
 )
-
-// validatingUnboundConf is unboundConf with the validator on, trusting
-// the signed testbed's root key.
-const validatingUnboundConf = `server:
-	verbosity: 1
-	interface: %s
-	port: %d
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: %q
-	use-syslog: no
-	logfile: ""
-	root-hints: %q
-	trust-anchor-file: %q
-	module-config: "validator iterator"
-	val-log-level: 2
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-	access-control: 127.0.0.0/8 allow
-remote-control:
-	control-enable: no
-`
 
 // brokenZone is a signed zone whose parent carries a DS that matches none
 // of its keys: a validator must answer SERVFAIL for anything in it.
@@ -94,7 +66,7 @@ func TestUnboundValidatesSignedTestbed(t *testing.T) {
 		t.Skip("needs root: Unbound asks name servers on port 53, so the testbed must bind port 53 on 127.53.0.0/16")
 	}
 	tb := startSignedOnPort53(t)
-	addr := startValidatingUnbound(t, unbound, tb)
+	addr := startUnbound(t, unbound, unboundOver(t, tb, true))
 
 	tests := []struct {
 		name  string
@@ -186,52 +158,4 @@ func startSignedOnPort53(t *testing.T) *testbed.Testbed {
 		}
 		<-time.After(100 * time.Millisecond)
 	}
-}
-
-// startValidatingUnbound starts Unbound with validatingUnboundConf and
-// waits until it answers; it is stopped when the test ends.
-func startValidatingUnbound(t *testing.T, unbound string, tb *testbed.Testbed) string {
-	t.Helper()
-	dir := t.TempDir()
-	hints, anchor := filepath.Join(dir, "root.hints"), filepath.Join(dir, "root.key")
-	if err := tb.WriteRootHints(hints); err != nil {
-		t.Fatal(err)
-	}
-	if err := tb.WriteTrustAnchor(anchor); err != nil {
-		t.Fatal(err)
-	}
-	const ip = "127.0.0.1"
-	port := freePort(t, ip)
-	conf := filepath.Join(dir, "unbound.conf")
-	text := fmt.Sprintf(validatingUnboundConf, ip, port, dir, hints, anchor)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), unboundRunTime)
-	cmd := exec.CommandContext(ctx, unbound, "-d", "-c", conf)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { // owned by this helper: ends when Unbound does
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-		cancel()
-		if t.Failed() {
-			t.Logf("unbound log:\n%s", &logs)
-		}
-	})
-	addr := net.JoinHostPort(ip, fmt.Sprint(port))
-	if err := waitReady(addr, exited); err != nil {
-		t.Fatalf("unbound did not start: %v\nconfig:\n%s", err, text)
-	}
-	return addr
 }

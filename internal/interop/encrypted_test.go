@@ -1,15 +1,12 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,36 +151,6 @@ func TestCurlOverDoH(t *testing.T) {
 	}
 }
 
-// unboundForwardConf makes Unbound a forwarder for everything to rensa over DoT, trusting
-// rensa's self-signed CA and checking the name "localhost" in its certificate.
-const unboundForwardConf = `server:
-	verbosity: 1
-	interface: 127.0.0.1
-	port: %d
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: %q
-	use-syslog: no
-	logfile: ""
-	module-config: "iterator"
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-	access-control: 127.0.0.0/8 allow
-	hide-identity: no
-	identity: "rensa-interop"
-	tls-cert-bundle: %q
-forward-zone:
-	name: "."
-	forward-tls-upstream: yes
-	forward-addr: 127.0.0.1@%s#localhost
-remote-control:
-	control-enable: no
-`
-
 // TestUnboundForwardsOverDoT runs Unbound forwarding to rensa over DoT
 // (forward-tls-upstream) and asks Unbound over plain DNS.
 func TestUnboundForwardsOverDoT(t *testing.T) {
@@ -191,9 +158,10 @@ func TestUnboundForwardsOverDoT(t *testing.T) {
 	unbound := requirePeer(t, "unbound")
 	r := startEncryptedRensa(t)
 	_, dotPort, _ := net.SplitHostPort(r.dot)
-	dir := t.TempDir()
-	port := freePort(t, "127.0.0.1")
-	addr := startUnboundConf(t, unbound, dir, fmt.Sprintf(unboundForwardConf, port, dir, r.caFile, dotPort), fmt.Sprintf("127.0.0.1:%d", port))
+	// Unbound forwards everything to rensa over DoT, trusting rensa's
+	// self-signed CA and checking the name "localhost" in its certificate.
+	addr := startUnbound(t, unbound, unboundConfig{dir: t.TempDir(), port: freePort(t, "127.0.0.1"), tlsCertBundle: r.caFile,
+		clauses: "forward-zone:\n\tname: \".\"\n\tforward-tls-upstream: yes\n\tforward-addr: 127.0.0.1@" + dotPort + "#localhost\n"})
 	m := new(dns.Msg)
 	m.SetQuestion("web.rensa-interop.test.", dns.TypeA)
 	c := dns.Client{Timeout: 5 * time.Second}
@@ -206,37 +174,6 @@ func TestUnboundForwardsOverDoT(t *testing.T) {
 	}
 }
 
-// unboundServeConf makes Unbound serve local data over plain DNS, DoT and DoH.
-const unboundServeConf = `server:
-	verbosity: 1
-	interface: 127.0.0.1@%[1]d
-	interface: 127.0.0.1@%[2]d
-	interface: 127.0.0.1@%[3]d
-	port: %[1]d
-	tls-port: %[2]d
-	https-port: %[3]d
-	tls-service-key: %[4]q
-	tls-service-pem: %[5]q
-	http-endpoint: "/dns-query"
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: %[6]q
-	use-syslog: no
-	logfile: ""
-	module-config: "iterator"
-	access-control: 127.0.0.0/8 allow
-	hide-identity: no
-	identity: "rensa-interop"
-	local-zone: "unbound-interop.test." static
-	local-data: "www.unbound-interop.test. 300 IN A 192.0.2.53"
-remote-control:
-	control-enable: no
-`
-
 // TestRensaClientsAgainstUnbound asks Unbound's DoT and DoH listeners with rensa's DoT and
 // DoH transports, the code "rensa query @tls://..." and "@https://..." run.
 func TestRensaClientsAgainstUnbound(t *testing.T) {
@@ -248,8 +185,9 @@ func TestRensaClientsAgainstUnbound(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, dot, doh := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
-	conf := fmt.Sprintf(unboundServeConf, plain, dot, doh, keyFile, certFile, dir)
-	startUnboundConf(t, unbound, dir, conf, fmt.Sprintf("127.0.0.1:%d", plain))
+	// Unbound serves local data over plain DNS, DoT and DoH.
+	startUnbound(t, unbound, unboundConfig{dir: dir, port: plain, tlsPort: dot, httpsPort: doh, tlsKey: keyFile, tlsCert: certFile,
+		server: []string{`local-zone: "unbound-interop.test." static`, `local-data: "www.unbound-interop.test. 300 IN A 192.0.2.53"`}})
 	for name, ex := range map[string]transport.Exchanger{
 		"DoT":      &transport.DoT{Addr: fmt.Sprintf("127.0.0.1:%d", dot), CAFile: caFile, Timeout: 5 * time.Second},
 		"DoH POST": &transport.DoH{URL: fmt.Sprintf("https://127.0.0.1:%d/dns-query", doh), CAFile: caFile, Timeout: 5 * time.Second},
@@ -270,38 +208,4 @@ func TestRensaClientsAgainstUnbound(t *testing.T) {
 			c.Close()
 		}
 	}
-}
-
-// startUnboundConf runs Unbound with the configuration text until the test ends and waits
-// until it answers plain DNS on ready; it returns ready.
-func startUnboundConf(t *testing.T, unbound, dir, text, ready string) string {
-	t.Helper()
-	conf := filepath.Join(dir, "unbound.conf")
-	writeFile(t, conf, text)
-	ctx, cancel := context.WithTimeout(context.Background(), unboundRunTime)
-	cmd := exec.CommandContext(ctx, unbound, "-d", "-c", conf)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { // owned by this helper: ends when Unbound does
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-		cancel()
-		if t.Failed() {
-			t.Logf("unbound log:\n%s", &logs)
-		}
-	})
-	if err := waitReady(ready, exited); err != nil {
-		t.Fatalf("unbound did not start: %v\nconfig:\n%s\nlog:\n%s", err, text, &logs)
-	}
-	return ready
 }

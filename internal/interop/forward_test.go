@@ -18,35 +18,6 @@ import (
 	"github.com/rensa-dns/rensa/internal/server"
 )
 
-// unboundDoTResolverConf makes Unbound a validating resolver over the
-// signed testbed that serves plain DNS and DNS over TLS.
-const unboundDoTResolverConf = `server:
-	verbosity: 1
-	interface: 127.0.0.1@%[1]d
-	interface: 127.0.0.1@%[2]d
-	port: %[1]d
-	tls-port: %[2]d
-	tls-service-key: %[3]q
-	tls-service-pem: %[4]q
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: %[5]q
-	use-syslog: no
-	logfile: ""
-	root-hints: %[6]q
-	trust-anchor-file: %[7]q
-	module-config: "validator iterator"
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-	access-control: 127.0.0.0/8 allow
-remote-control:
-	control-enable: no
-`
-
 // TestRensaForwardsThroughUnboundDoT runs rensa's resolver forwarding
 // over DoT to Unbound, itself a validating resolver over the signed
 // testbed, with rensa validating on its own with the testbed's anchor:
@@ -60,21 +31,16 @@ func TestRensaForwardsThroughUnboundDoT(t *testing.T) {
 		t.Skip("needs root: Unbound asks name servers on port 53, so the testbed must bind port 53 on 127.53.0.0/16")
 	}
 	tb := startSignedOnPort53(t)
-	dir := t.TempDir()
-	hints, anchor := filepath.Join(dir, "root.hints"), filepath.Join(dir, "root.key")
-	if err := tb.WriteRootHints(hints); err != nil {
-		t.Fatal(err)
-	}
-	if err := tb.WriteTrustAnchor(anchor); err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile, caFile, err := server.SelfSigned(filepath.Join(dir, "tls"))
+	// Unbound validates over the signed testbed and serves plain DNS and
+	// DNS over TLS.
+	ub := unboundOver(t, tb, true)
+	certFile, keyFile, caFile, err := server.SelfSigned(filepath.Join(ub.dir, "tls"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, dot := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
-	conf := fmt.Sprintf(unboundDoTResolverConf, plain, dot, keyFile, certFile, dir, hints, anchor)
-	startUnboundConf(t, unbound, dir, conf, fmt.Sprintf("127.0.0.1:%d", plain))
+	dot := freePort(t, "127.0.0.1")
+	ub.tlsPort, ub.tlsKey, ub.tlsCert = dot, keyFile, certFile
+	startUnbound(t, unbound, ub)
 
 	up, err := resolver.ParseUpstream(fmt.Sprintf("tls://127.0.0.1:%d#localhost", dot), resolver.UpstreamOptions{CAFile: caFile})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,4 +139,83 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// daemon is a peer server program a test runs, such as Unbound, NSD or
+// named.
+type daemon struct {
+	name      string        // in messages: "unbound", "nsd 127.53.0.1"
+	path      string        // the program
+	args      []string      // its arguments, which keep it in the foreground
+	config    string        // its configuration text, shown when it does not start
+	runTime   time.Duration // the most it runs
+	readyWait time.Duration // the most it takes from its start to ready
+	// ready reports whether the program serves yet; start polls it
+	// every daemonPoll.
+	ready func() bool
+}
+
+// daemonPoll is how often daemon.start asks whether the program is ready.
+const daemonPoll = 20 * time.Millisecond
+
+// start runs the program until the test ends (or runTime passes) and
+// returns once it is ready; it fails the test if the program exits first
+// or readyWait passes. When the test ends the program is interrupted and
+// waited for, and its output logged if the test failed.
+func (d daemon) start(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d.runTime)
+	cmd := exec.CommandContext(ctx, d.path, d.args...)
+	logs := new(lockedBuffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("%s: %v", d.name, err)
+	}
+	exited := make(chan struct{})
+	go func() { // owned by this method: ends when the program does
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		<-exited
+		cancel()
+		if t.Failed() {
+			t.Logf("%s log:\n%s", d.name, logs)
+		}
+	})
+	deadline := time.Now().Add(d.readyWait)
+	tick := time.NewTicker(daemonPoll)
+	defer tick.Stop()
+	for !d.ready() {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited at start\nconfig:\n%s", d.name, d.config)
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start: not ready within %v\nconfig:\n%s", d.name, d.readyWait, d.config)
+		}
+	}
+}
+
+// lockedBuffer collects a process's output, written from os/exec's
+// goroutines and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder // guarded by mu
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -134,7 +134,7 @@ func TestResolverAgreesWithUnbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ub := startUnboundWithHints(t, unbound, peerRootHints)
+	ub := startUnbound(t, unbound, unboundWithHints(t, peerRootHints))
 
 	rensa := make([]string, len(questions))
 	peer := make([]string, len(questions))

@@ -1,14 +1,11 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,41 +18,10 @@ import (
 
 // Bounds of the Unbound test.
 const (
-	unboundRunTime   = 60 * time.Second // the whole Unbound process
-	unboundReadyWait = 15 * time.Second // from start to its first answer
-	resolveTimeout   = 10 * time.Second // one corpus question
-	corpusWorkers    = 8                // questions in flight at once
-	port53Wait       = 20 * time.Second // for another test to free port 53
+	resolveTimeout = 10 * time.Second // one corpus question
+	corpusWorkers  = 8                // questions in flight at once
+	port53Wait     = 20 * time.Second // for another test to free port 53
 )
-
-// unboundConf configures Unbound as a plain iterative resolver (no
-// validation yet) over the testbed: root hints from the testbed, queries
-// to loopback allowed, and test. not answered locally (Unbound blocks
-// RFC 6761 names by default).
-const unboundConf = `server:
-	verbosity: 1
-	interface: %s
-	port: %d
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: %q
-	use-syslog: no
-	logfile: ""
-	root-hints: %q
-	module-config: "iterator"
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-	qname-minimisation: yes
-	access-control: 127.0.0.0/8 allow
-	hide-identity: no
-	identity: "rensa-interop"
-remote-control:
-	control-enable: no
-`
 
 // TestUnboundResolvesTestbedCorpus runs Unbound over the default testbed
 // and checks its answer for every case of testdata/corpus.txt.
@@ -69,7 +35,7 @@ func TestUnboundResolvesTestbedCorpus(t *testing.T) {
 
 	tb := startOnPort53(t)
 
-	addr := startUnbound(t, unbound, tb)
+	addr := startUnbound(t, unbound, unboundOver(t, tb, false))
 	var mu sync.Mutex
 	passed := 0
 	jobs := make(chan corpusCase)
@@ -128,78 +94,6 @@ func resolveCase(addr string, c corpusCase) error {
 		return err
 	}
 	return c.check(r)
-}
-
-// startUnbound writes the configuration and root hints to a temporary
-// directory, starts Unbound in the foreground and waits until it answers.
-// It returns Unbound's address; Unbound is stopped when the test ends.
-func startUnbound(t *testing.T, unbound string, tb *testbed.Testbed) string {
-	t.Helper()
-	dir := t.TempDir()
-	hints := filepath.Join(dir, "root.hints")
-	if err := tb.WriteRootHints(hints); err != nil {
-		t.Fatal(err)
-	}
-	const ip = "127.0.0.1"
-	port := freePort(t, ip)
-	conf := filepath.Join(dir, "unbound.conf")
-	text := fmt.Sprintf(unboundConf, ip, port, dir, hints)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), unboundRunTime)
-	cmd := exec.CommandContext(ctx, unbound, "-d", "-c", conf)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { // owned by this helper: ends when Unbound does
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-		cancel()
-		if t.Failed() {
-			t.Logf("unbound log:\n%s", &logs)
-		}
-	})
-	addr := net.JoinHostPort(ip, fmt.Sprint(port))
-	if err := waitReady(addr, exited); err != nil {
-		t.Fatalf("unbound did not start: %v\nconfig:\n%s", err, text)
-	}
-	return addr
-}
-
-// waitReady polls Unbound with a query it answers itself (id.server CH
-// TXT) until it replies, it exits, or unboundReadyWait passes.
-func waitReady(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(unboundReadyWait)
-	m := new(dns.Msg)
-	m.SetQuestion("id.server.", dns.TypeTXT)
-	m.Question[0].Qclass = dns.ClassCHAOS
-	cl := dns.Client{Timeout: 200 * time.Millisecond}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if _, _, err := cl.Exchange(m, addr); err == nil {
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("unbound exited")
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %v", unboundReadyWait)
-		}
-	}
 }
 
 // freePort returns a port that was just free on ip for UDP and TCP.

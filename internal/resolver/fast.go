@@ -1,48 +1,33 @@
 package resolver
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/resolver/validate"
+	"github.com/rensa-dns/rensa/internal/wire"
 )
 
 // Limits of the wire cache behind RawHandler. Like those in limits.go,
-// each one names what it stops.
+// each one names what it stops; the cache's shards and doorkeeper are
+// wire's (internal/wire).
 const (
 	// fastCacheMaxBytes bounds the memory of the wire replies RawHandler
 	// serves: 32 MiB, counting each entry's key, reply, offsets and
-	// fastEntryOverhead. The cache is split into fastShards shards of
-	// equal budget; a shard that is full is emptied before the next entry
+	// fastEntryOverhead. The cache is split into shards of equal budget
+	// (wire.Cache); a shard that is full is emptied before the next entry
 	// goes in. A flood of distinct names (random subdomains) costs hits,
-	// never memory; admission on a key's second cache hit
-	// (fastDoorkeeperBits) keeps names asked once out altogether.
+	// never memory; admission on a key's second slow-path cache hit
+	// (wire.Doorkeeper) keeps names asked once out altogether.
 	fastCacheMaxBytes = 32 << 20
 
 	// fastEntryOverhead is what one entry costs besides its key, reply
 	// and offsets: the map slot, headers and the entry itself, rounded up.
 	fastEntryOverhead = 160
-
-	// fastShards is how many independently locked parts the cache has, so
-	// that UDP readers on several cores rarely touch the same lock.
-	fastShards = 64
-
-	// fastDoorkeeperBits is the size of the Bloom filter (two bits per
-	// key) that remembers the keys answered once from the RRset cache: a
-	// reply is kept only on its key's second slow-path cache hit. 4 Mibit:
-	// 512 KiB.
-	fastDoorkeeperBits = 1 << 22
-
-	// fastDoorkeeperPeriod is how many keys the doorkeeper takes before it
-	// forgets them all, so that its false positives stay rare: one eighth
-	// of its bits.
-	fastDoorkeeperPeriod = fastDoorkeeperBits / 8
 
 	// fastMaxAge is the longest a wire reply is served before the slow
 	// path builds it again from the RRset cache. The wire cache does not
@@ -95,9 +80,9 @@ func (r *Resolver) RawHandler(query []byte, network string, remote net.Addr, out
 	if !p.parse(query) {
 		return nil, false
 	}
-	key := p.key[:p.keyLen]
-	e := c.get(maphash.Bytes(c.seed, key), key)
-	if e == nil || len(e.wire) > p.limit {
+	key := p.Key[:p.KeyLen]
+	e, ok := c.entries.Get(maphash.Bytes(c.seed, key), key)
+	if !ok || len(e.wire) > p.limit {
 		return nil, false
 	}
 	elapsed := r.cfg.Now().Sub(e.stored)
@@ -150,17 +135,17 @@ func (r *Resolver) fillWire(req, resp *dns.Msg, start time.Time, sec validate.Se
 	if !p.fromMsg(req) {
 		return
 	}
-	key := p.key[:p.keyLen]
+	key := p.Key[:p.KeyLen]
 	h := maphash.Bytes(c.seed, key)
-	if !c.seen.admit(h) {
+	if !c.seen.Admit(h) {
 		return
 	}
-	wire, err := resp.Pack()
+	packed, err := resp.Pack()
 	if err != nil {
 		return
 	}
-	if e := compileWire(wire, p.nameEnd, start); e != nil {
-		c.put(h, string(key), e)
+	if e := compileWire(packed, p.NameEnd, start); e != nil {
+		c.entries.Put(h, string(key), e)
 	}
 }
 
@@ -172,16 +157,14 @@ func (r *Resolver) forgetWire(question dns.Question) {
 	if c == nil {
 		return
 	}
-	var p fastQuery
-	n, err := dns.PackDomainName(strings.ToLower(dns.Fqdn(question.Name)), p.key[3:], 0, nil, false)
-	if err != nil || n < 1 {
+	var q wire.Query
+	if !q.SetKey(dns.Fqdn(question.Name), question.Qtype, 0) {
 		return
 	}
-	binary.BigEndian.PutUint16(p.key[0:], question.Qtype)
-	key := p.key[:3+n-1]
+	key := q.Key[:q.KeyLen]
 	for flags := range byte(keyFlagsAll + 1) {
 		key[2] = flags
-		c.remove(maphash.Bytes(c.seed, key), key)
+		c.entries.Remove(maphash.Bytes(c.seed, key), key)
 	}
 }
 

@@ -376,7 +376,7 @@ func TestRawHandlerForgetAndFlush(t *testing.T) {
 	if _, ok := fast(t, r, c, 1); ok {
 		t.Error("answered after FlushWireCache")
 	}
-	if n, _ := r.fast.Load().size(); n != 0 {
+	if n, _ := r.fast.Load().entries.Size(); n != 0 {
 		t.Errorf("%d entries after the flush", n)
 	}
 }

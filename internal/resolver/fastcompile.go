@@ -7,38 +7,44 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/wire"
 )
 
-// compileWire returns the wire cache entry for wire, a reply ServeDNS
+// rrFixed is the length of a record's type, class, TTL and RDLENGTH,
+// after its owner (RFC 1035 §4.1.3).
+const rrFixed = 10
+
+// compileWire returns the wire cache entry for packed, a reply ServeDNS
 // packed uncompressed for a question whose name ends at nameEnd, read from
 // the RRset cache at stored; nil when the reply is not one RawHandler can
 // reproduce: it has a compression pointer, an answer owner that equals the
 // question name but for case without having been given the client's
 // spelling, a record with TTL 0, or octets that do not parse.
-func compileWire(wire []byte, nameEnd int, stored time.Time) *fastEntry {
-	if len(wire) < nameEnd+4 || nameEnd <= headerLen || wire[nameEnd-1] != 0 ||
-		binary.BigEndian.Uint16(wire[4:]) != 1 || len(wire) > math.MaxUint16 {
+func compileWire(packed []byte, nameEnd int, stored time.Time) *fastEntry {
+	if len(packed) < nameEnd+4 || nameEnd <= wire.HeaderLen || packed[nameEnd-1] != 0 ||
+		binary.BigEndian.Uint16(packed[4:]) != 1 || len(packed) > math.MaxUint16 {
 		return nil
 	}
-	qname := wire[headerLen:nameEnd]
-	e := &fastEntry{wire: wire, minTTL: math.MaxUint32, stored: stored}
-	an := int(binary.BigEndian.Uint16(wire[6:]))
-	total := an + int(binary.BigEndian.Uint16(wire[8:])) + int(binary.BigEndian.Uint16(wire[10:]))
+	qname := packed[wire.HeaderLen:nameEnd]
+	e := &fastEntry{wire: packed, minTTL: math.MaxUint32, stored: stored}
+	an := int(binary.BigEndian.Uint16(packed[6:]))
+	total := an + int(binary.BigEndian.Uint16(packed[8:])) + int(binary.BigEndian.Uint16(packed[10:]))
 	off := nameEnd + 4
 	for i := range total {
-		end, ok := nameEndAt(wire, off)
-		if !ok || end+rrFixed > len(wire) {
+		end, ok := nameEndAt(packed, off)
+		if !ok || end+rrFixed > len(packed) {
 			return nil
 		}
-		if i < an && equalFoldASCII(wire[off:end], qname) {
-			if !bytes.Equal(wire[off:end], qname) {
+		if i < an && equalFoldASCII(packed[off:end], qname) {
+			if !bytes.Equal(packed[off:end], qname) {
 				return nil
 			}
 			e.names = append(e.names, uint16(off))
 		}
-		rrtype := binary.BigEndian.Uint16(wire[end:])
+		rrtype := binary.BigEndian.Uint16(packed[end:])
 		if rrtype != dns.TypeOPT {
-			ttl := binary.BigEndian.Uint32(wire[end+4:])
+			ttl := binary.BigEndian.Uint32(packed[end+4:])
 			if ttl == 0 {
 				return nil
 			}
@@ -46,12 +52,12 @@ func compileWire(wire []byte, nameEnd int, stored time.Time) *fastEntry {
 			e.ttls = append(e.ttls, ttl)
 			e.minTTL = min(e.minTTL, ttl)
 		}
-		off = end + rrFixed + int(binary.BigEndian.Uint16(wire[end+8:]))
-		if off > len(wire) {
+		off = end + rrFixed + int(binary.BigEndian.Uint16(packed[end+8:]))
+		if off > len(packed) {
 			return nil
 		}
 	}
-	if off != len(wire) {
+	if off != len(packed) {
 		return nil
 	}
 	return e
