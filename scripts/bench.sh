@@ -125,12 +125,17 @@ wait_ready() {
 	return 1
 }
 
+# descendants prints a process and all its descendants (NSD serves from a
+# grandchild: xfrd -> main -> server).
+descendants() {
+	echo "$1"
+	for c in $(pgrep -P "$1"); do descendants "$c"; done
+}
+
 # cpu_seconds prints the user+system CPU seconds used so far by a process
-# and its children (NSD serves from forked processes).
+# and its descendants.
 cpu_seconds() {
-	local pids
-	pids="$1 $(pgrep -P "$1" | tr '\n' ' ')"
-	for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done |
+	for p in $(descendants "$1"); do cat "/proc/$p/stat" 2>/dev/null; done |
 		awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t / hz }'
 }
 
