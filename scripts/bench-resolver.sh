@@ -25,6 +25,7 @@ RUNS="${RUNS:-3}"
 COLD="${COLD:-1000}"
 COLD_INFLIGHT="${COLD_INFLIGHT:-20}"
 RESOLVERS="${RESOLVERS:-rensa unbound}"
+TOOL="${TOOL:-dnsperf}" # dnsperf, or qgen (../shared/bench/qgen.c: batched, past dnsperf's ceiling)
 ADDR=127.0.0.1
 PORT=5398
 WORK="$(mktemp -d /tmp/rensa-bench-resolver.XXXXXX)"
@@ -137,7 +138,11 @@ bench_hits() {
 		wait_ready
 		dnsperf_run "$WORK/hit.txt" -n 1 -c 4 -q 100 >/dev/null # warm the cache
 		local qps
-		qps=$(dnsperf_run "$WORK/hit.txt" -l "$DURATION" -c 4 -q 500 | awk '/Queries per second/ { print $4 }')
+		if [ "$TOOL" = qgen ]; then
+			qps=$(taskset -c 0 "$WORK/qgen" "$ADDR" "$PORT" "$WORK/hit.txt" "$DURATION" 200 0 | sed -n 's/.*qps=\([0-9.]*\).*/\1/p')
+		else
+			qps=$(dnsperf_run "$WORK/hit.txt" -l "$DURATION" -c 4 -q 500 | awk '/Queries per second/ { print $4 }')
+		fi
 		stop_server
 		list="$list $qps"
 	done
@@ -165,9 +170,12 @@ main() {
 		exit 0
 	fi
 	make build >/dev/null
+	if [ "$TOOL" = qgen ]; then
+		gcc -O2 -o "$WORK/qgen" ../shared/bench/qgen.c
+	fi
 	make_queries
 	start_testbed
-	echo "# bench-resolver: dnsperf, cache hits ${DURATION}s x $RUNS runs (median), cold $COLD unique names ($COLD_INFLIGHT in flight);"
+	echo "# bench-resolver: $TOOL, cache hits ${DURATION}s x $RUNS runs (median), cold $COLD unique names ($COLD_INFLIGHT in flight);"
 	echo "# resolver on CPU 1, dnsperf and testbed on CPU 0; no validation"
 	echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 	local hits="$WORK/hits" cold="$WORK/cold"
