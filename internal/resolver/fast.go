@@ -57,8 +57,9 @@ const (
 // or authority records, at most an OPT record of version 0 with no
 // options and no flag but DO; and for a query with no live wire reply.
 // ServeDNS fills the wire cache when it answers such a query straight from
-// the RRset cache (no chain to follow, no failure remembered; with a
-// Validator, only a Secure or Insecure verdict), the second time in a
+// the RRset cache (no failure remembered; CNAME chains followed in the
+// cache only without a Validator; with a Validator, only a Secure or
+// Insecure verdict on the question's own RRset), the second time in a
 // while it does so for the same name, type, EDNS presence, DO and AD bits
 // (the key), and only with a reply that it sent whole and uncompressed: a
 // client whose size limit that reply exceeds goes to ServeDNS. A reply is

@@ -471,3 +471,45 @@ func BenchmarkRawHandlerHit(b *testing.B) {
 		}
 	}
 }
+
+// TestRawHandlerCNAMEChain: a reply that follows cached CNAMEs is kept
+// and served like a direct one, equal to the slow path's.
+func TestRawHandlerCNAMEChain(t *testing.T) {
+	t.Parallel()
+	r, clock := newFastResolver(t, nil)
+	for _, s := range []string{"alias.example.test. 120 IN CNAME alias2.example.test.", "alias2.example.test. 200 IN CNAME www.example.test."} {
+		if err := r.cache.Put([]dns.RR{mustRR(t, s)}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cases []fastCase
+	for _, name := range []string{"alias.example.test.", "AlIaS.eXaMpLe.TeSt."} {
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeTXT} {
+			for _, fl := range []fastCase{{}, {edns: true}, {do: true}} {
+				fl.name, fl.qtype = name, qtype
+				cases = append(cases, fl)
+			}
+		}
+	}
+	for _, c := range cases {
+		warm(t, r, c)
+	}
+	for _, step := range []time.Duration{0, time.Second, 3 * time.Second} {
+		clock.advance(step)
+		for i, c := range cases {
+			id := uint16(2000 + i)
+			got, ok := fast(t, r, c, id)
+			want := slow(t, r, c, id)
+			if !ok {
+				t.Errorf("+%v, %+v: RawHandler declined", step, c)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				var g, w dns.Msg
+				g.Unpack(got)
+				w.Unpack(want)
+				t.Errorf("+%v, %+v:\nfast %v\nslow %v", step, c, &g, &w)
+			}
+		}
+	}
+}

@@ -213,19 +213,35 @@ func (r *Resolver) fromCache(req *dns.Msg) (res Result, fresh, ok bool) {
 	if r.cfg.Trace != nil || req.CheckingDisabled && opt != nil && opt.Do() {
 		return Result{}, false, false
 	}
-	c := r.cache.Get(q.Name, q.Qtype, q.Qclass)
-	switch c.Kind {
-	case cache.Positive:
-		res = Result{Kind: KindAnswer, Rcode: dns.RcodeSuccess, Answer: c.RRs}
-	case cache.NXDomain:
-		res = Result{Kind: KindNXDomain, Rcode: dns.RcodeNameError, Authority: []dns.RR{c.SOA}}
-	case cache.NoData:
-		res = Result{Kind: KindNoData, Rcode: dns.RcodeSuccess, Authority: []dns.RR{c.SOA}}
-	default:
-		return Result{}, false, false
-	}
 	if _, failed := r.failed.get(q); failed {
 		return Result{}, false, false
+	}
+	// Follow cached CNAMEs as lookCache does (only without a Validator:
+	// a chain's verdict is the slow path's).
+	var chain []dns.RR
+	name := q.Name
+	for {
+		c := r.cache.Get(name, q.Qtype, q.Qclass)
+		switch c.Kind {
+		case cache.Positive:
+			res = Result{Kind: KindAnswer, Rcode: dns.RcodeSuccess, Answer: append(chain, c.RRs...)}
+		case cache.NXDomain:
+			res = Result{Kind: KindNXDomain, Rcode: dns.RcodeNameError, Answer: chain, Authority: []dns.RR{c.SOA}}
+		case cache.NoData:
+			res = Result{Kind: KindNoData, Rcode: dns.RcodeSuccess, Answer: chain, Authority: []dns.RR{c.SOA}}
+		default:
+			if q.Qtype == dns.TypeCNAME || r.cfg.Validator != nil || len(chain) >= maxChain {
+				return Result{}, false, false
+			}
+			cn := r.cache.Get(name, dns.TypeCNAME, q.Qclass)
+			if cn.Kind != cache.Positive {
+				return Result{}, false, false
+			}
+			chain = append(chain, cn.RRs...)
+			name = dns.CanonicalName(cn.RRs[0].(*dns.CNAME).Target)
+			continue
+		}
+		break
 	}
 	if r.cfg.Validator == nil || req.CheckingDisabled {
 		return res, true, true
