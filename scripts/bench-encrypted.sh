@@ -51,48 +51,14 @@ DOH_PORT=5443 # DNS over HTTPS
 DOH_PATH=/dns-query
 DOH_TYPE=application/dns-message
 WORK="$(mktemp -d /tmp/rensa-bench-encrypted.XXXXXX)"
-TESTBED_PID=""
-SERVER_PID=""
+BENCH=bench-encrypted
+. scripts/benchlib.sh
 trap 'stop_server; stop_testbed; rm -rf "$WORK"' EXIT
-
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
-}
-
-stop_testbed() {
-	if [ -n "$TESTBED_PID" ]; then
-		kill "$TESTBED_PID" 2>/dev/null || true
-		wait "$TESTBED_PID" 2>/dev/null || true
-		TESTBED_PID=""
-	fi
-}
-
-start_testbed() {
-	taskset -c 0 ./bin/rensa testbed --write-hints "$WORK/root.hints" >"$WORK/testbed.log" 2>&1 &
-	TESTBED_PID=$!
-	for _ in $(seq 1 100); do
-		if [ -s "$WORK/root.hints" ] &&
-			dig +short +norec +time=1 +tries=1 @127.53.0.1 . SOA >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "bench-encrypted: testbed did not start:" >&2
-	cat "$WORK/testbed.log" >&2
-	return 1
-}
 
 # make_queries writes the query list: 1,000 names under the two wildcard
 # zones, all resolvable.
 make_queries() {
-	for i in $(seq 1 500); do
-		echo "h$i.wild.example.test. A"
-		echo "h$i.apps.other.test. A"
-	done >"$WORK/hit.txt"
+	hit_names >"$WORK/hit.txt"
 	# The same names as DoH GET URLs (ID 0, RD, as RFC 8484 §4.1 advises) and
 	# one POST body.
 	python3 - "$WORK" "https://$ADDR:$DOH_PORT$DOH_PATH" <<'PY'
@@ -216,8 +182,6 @@ h2load_run() {
 			/^requests:/ { total = $2; ok = $8 }
 			END { if (q == "") q = 0; printf "%s %d\n", q, total - ok }'
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # bench_run NAME appends "NAME TRANSPORT qps lost" lines to $WORK/runs, one
 # per transport, for one start of the resolver.

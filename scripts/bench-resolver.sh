@@ -29,49 +29,15 @@ TOOL="${TOOL:-dnsperf}" # dnsperf, or qgen (../shared/bench/qgen.c: batched, pas
 ADDR=127.0.0.1
 PORT=5398
 WORK="$(mktemp -d /tmp/rensa-bench-resolver.XXXXXX)"
-TESTBED_PID=""
-SERVER_PID=""
+BENCH=bench-resolver
+. scripts/benchlib.sh
 trap 'stop_server; stop_testbed; rm -rf "$WORK"' EXIT
-
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
-}
-
-stop_testbed() {
-	if [ -n "$TESTBED_PID" ]; then
-		kill "$TESTBED_PID" 2>/dev/null || true
-		wait "$TESTBED_PID" 2>/dev/null || true
-		TESTBED_PID=""
-	fi
-}
-
-start_testbed() {
-	taskset -c 0 ./bin/rensa testbed --write-hints "$WORK/root.hints" >"$WORK/testbed.log" 2>&1 &
-	TESTBED_PID=$!
-	for _ in $(seq 1 100); do
-		if [ -s "$WORK/root.hints" ] &&
-			dig +short +norec +time=1 +tries=1 @127.53.0.1 . SOA >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "bench-resolver: testbed did not start:" >&2
-	cat "$WORK/testbed.log" >&2
-	return 1
-}
 
 # make_queries writes the cache-hit list (1,000 names under the two
 # wildcard zones, A and AAAA) and the cold list (COLD names never in the
 # hit list).
 make_queries() {
-	for i in $(seq 1 500); do
-		echo "h$i.wild.example.test. A"
-		echo "h$i.apps.other.test. A"
-	done >"$WORK/hit.txt"
+	hit_names >"$WORK/hit.txt"
 	for i in $(seq 1 "$COLD"); do
 		if [ $((i % 2)) = 0 ]; then echo "cold$i.wild.example.test. A"; else echo "cold$i.apps.other.test. A"; fi
 	done >"$WORK/cold.txt"
@@ -127,8 +93,6 @@ dnsperf_run() {
 	shift
 	taskset -c 0 dnsperf -s "$ADDR" -p "$PORT" -d "$file" -t 5 "$@" 2>/dev/null
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # bench_hits prints "NAME median-qps [runs]" for cache hits.
 bench_hits() {

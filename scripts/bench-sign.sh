@@ -18,6 +18,8 @@
 # Environment: NAMES (100000), RUNS (3), SIGNERS ("rensa bind ldns").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BENCH=bench-sign
+. scripts/benchlib.sh
 
 NAMES="${NAMES:-100000}"
 RUNS="${RUNS:-3}"
@@ -74,7 +76,6 @@ wall() {
 	{ time "sign_$1" 2>"$WORK/$1.err"; } 2>&1 | awk -F, '{ printf "%s,%.2f\n", $1, $2 + $3 }'
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 main() {
 	make build >/dev/null

@@ -22,14 +22,8 @@ PORT=5399
 WORK="$(mktemp -d /tmp/rensa-bench.XXXXXX)"
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
-SERVER_PID=""
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
-}
+BENCH=bench
+. scripts/benchlib.sh
 
 make_zone() {
 	local z="$WORK/bench.test.zone"
@@ -125,20 +119,6 @@ wait_ready() {
 	return 1
 }
 
-# descendants prints a process and all its descendants (NSD serves from a
-# grandchild: xfrd -> main -> server).
-descendants() {
-	echo "$1"
-	for c in $(pgrep -P "$1"); do descendants "$c"; done
-}
-
-# cpu_seconds prints the user+system CPU seconds used so far by a process
-# and its descendants.
-cpu_seconds() {
-	for p in $(descendants "$1"); do cat "/proc/$p/stat" 2>/dev/null; done |
-		awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t / hz }'
-}
-
 # measure prints "qps" for one run against the running server.
 measure() {
 	if [ "$TOOL" = qgen ]; then
@@ -149,8 +129,6 @@ measure() {
 			awk '/Queries per second/ { print $4 }'
 	fi
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 bench_server() {
 	local name="$1" qps_list="" cpu_list=""
