@@ -48,8 +48,10 @@ var layers = map[string]int{
 	"internal/audit/amp":      5,
 	"internal/testbed":        5,
 
-	"internal/lab":     6,
-	"internal/interop": 6,
+	"internal/lab": 6,
+
+	"internal/testbed/testresolver": 6,
+	"internal/interop":              6,
 
 	"cmd/rensa":        7,
 	"bench/plainmiekg": 7,

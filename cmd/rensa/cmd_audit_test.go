@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,9 +17,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/rensa-dns/rensa/internal/resolver"
-	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/testbed"
+	"github.com/rensa-dns/rensa/internal/testbed/testresolver"
 )
 
 // update rewrites the golden files under testdata/ instead of comparing:
@@ -30,34 +28,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // auditResolver runs a testbed of specs (nil: the default hierarchy) and
 // rensa's resolver over it, and returns the resolver's address.
 func auditResolver(t *testing.T, specs []testbed.ZoneSpec) string {
-	t.Helper()
-	tb, err := testbed.Start(context.Background(), testbed.Config{Port: testbed.PortFree, Zones: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	hints, err := resolver.ParseHints(strings.NewReader(tb.RootHints()), "root.hints")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{Hints: hints, Dial: tb.Dial})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Handler: r, Logger: slog.New(slog.DiscardHandler), UDPSockets: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp, _, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return udp.String()
+	return testresolver.Start(t, specs)
 }
 
 // auditBlackHole binds a UDP socket that never answers: a resolver that

@@ -1,9 +1,7 @@
 package caa_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -13,9 +11,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/audit/caa"
-	"github.com/rensa-dns/rensa/internal/resolver"
-	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/testbed"
+	"github.com/rensa-dns/rensa/internal/testbed/testresolver"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
 
@@ -69,38 +66,9 @@ func hierarchy(extra []string, lame []string) []testbed.ZoneSpec {
 	return specs
 }
 
-// startResolver runs the testbed of specs and rensa's resolver over it,
-// served on loopback, and returns the resolver's address.
+// startResolver runs the testbed of specs and rensa's resolver over it.
 func startResolver(t *testing.T, specs []testbed.ZoneSpec) string {
-	t.Helper()
-	ctx := context.Background()
-	tb, err := testbed.Start(ctx, testbed.Config{Port: testbed.PortFree, Zones: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	hints, err := resolver.ParseHints(strings.NewReader(tb.RootHints()), "root.hints")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{Hints: hints, Dial: tb.Dial})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Handler: r, Logger: slog.New(slog.DiscardHandler), UDPSockets: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp, _, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return udp.String()
+	return testresolver.Start(t, specs)
 }
 
 // newChecker returns a checker asking the resolver at addr.

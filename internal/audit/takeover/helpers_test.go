@@ -2,7 +2,6 @@ package takeover_test
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -11,44 +10,15 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/audit/takeover"
-	"github.com/rensa-dns/rensa/internal/resolver"
-	"github.com/rensa-dns/rensa/internal/server"
 	"github.com/rensa-dns/rensa/internal/testbed"
+	"github.com/rensa-dns/rensa/internal/testbed/testresolver"
 	"github.com/rensa-dns/rensa/internal/transport"
 	"github.com/rensa-dns/rensa/internal/zone"
 )
 
-// startResolver runs the testbed of specs and rensa's resolver over it,
-// served on loopback, and returns the resolver's address.
+// startResolver runs the testbed of specs and rensa's resolver over it.
 func startResolver(t *testing.T, specs []testbed.ZoneSpec) string {
-	t.Helper()
-	tb, err := testbed.Start(context.Background(), testbed.Config{Port: testbed.PortFree, Zones: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	hints, err := resolver.ParseHints(strings.NewReader(tb.RootHints()), "root.hints")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{Hints: hints, Dial: tb.Dial})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Handler: r, Logger: slog.New(slog.DiscardHandler), UDPSockets: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp, _, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return udp.String()
+	return testresolver.Start(t, specs)
 }
 
 // newScanner returns a scanner asking the resolver at addr; cfg's other
