@@ -28,7 +28,6 @@ var layers = map[string]int{
 	"internal/transport": 1,
 	"internal/ratelimit": 1,
 	"internal/cookie":    1,
-	"internal/acl":       1,
 	"internal/config":    1,
 	"internal/wire":      1,
 
