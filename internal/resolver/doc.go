@@ -83,8 +83,10 @@
 // REPLAY_DIR to replay another directory), and testbed_test.go resolves the
 // interop corpus through the testbed. blindspoof_linux_test.go (root only)
 // floods the resolver with forged referrals over raw sockets: none poison
-// it with the defaults, while the lab-only weak settings (Config.SourceAddr
-// with a fixed port, No0x20, NoNearMissTCP) are poisoned by the same run.
+// it with the defaults, nor with a fixed port and No0x20 (the near-miss
+// rule alone moves the query to TCP), while the lab-only weak settings
+// (Config.SourceAddr with a fixed port, No0x20, NoNearMissTCP) are
+// poisoned by the same run.
 // ../interop/resolver_test.go compares answers with Unbound's over a
 // testbed served by NSD and Knot DNS.
 //
