@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,10 @@ type Config struct {
 	// File is the path the configuration was read from. Load sets it;
 	// relative paths in the file were resolved against its directory.
 	File string `toml:"-"`
+
+	// text is the file's text while Parse validates it, so that
+	// validation errors can name the line of their key (lineOfKey).
+	text []byte
 
 	// Listen lists the addresses to serve on, each over UDP and TCP.
 	// Default: one entry, DefaultListen.
@@ -167,7 +172,7 @@ func Load(path string) (*Config, error) {
 // which also anchors relative zone paths. Load calls it; tests use it
 // directly.
 func Parse(data []byte, file string) (*Config, error) {
-	cfg := &Config{File: file}
+	cfg := &Config{File: file, text: data}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(cfg)
 	if err != nil {
 		return nil, decodeError(file, err)
@@ -178,6 +183,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	cfg.text = nil
 	cfg.resolvePaths()
 	return cfg, nil
 }
@@ -263,7 +269,59 @@ func (c *Config) resolvePaths() {
 }
 
 func (c *Config) errorf(key, format string, args ...any) *Error {
-	return &Error{File: c.File, Key: key, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: c.File, Line: lineOfKey(c.text, key), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// lineOfKey finds the line of a validation error's key, such as
+// "resolver.forward" or "auth.zone[1].file": the key's own line, or the
+// line that opens its table when the key is not written (a required key
+// left out); 0 when neither is found. An index counts the [[array]]
+// tables of that name, from 0.
+func lineOfKey(text []byte, key string) int {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		name, idx, ok := strings.Cut(p, "[")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(idx, "]"))
+		if err != nil {
+			return 0
+		}
+		table := append(slices.Clone(parts[:i]), name)
+		return lineInArrayTable(text, strings.Join(table, "."), n, parts[i+1:])
+	}
+	for k := len(parts); k > 0; k-- {
+		if line := keyLine(text, toml.Key(parts[:k])); line > 0 {
+			return line
+		}
+	}
+	return 0
+}
+
+// lineInArrayTable finds key rest in the n-th [[table]] of text, or the
+// line that opens that table.
+func lineInArrayTable(text []byte, table string, n int, rest []string) int {
+	lines := strings.Split(string(text), "\n")
+	header := "[[" + table + "]]"
+	for i, line := range lines {
+		if strings.TrimSpace(line) != header {
+			continue
+		}
+		if n--; n >= 0 {
+			continue
+		}
+		if len(rest) == 0 {
+			return i + 1
+		}
+		for j := i + 1; j < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[j]), "["); j++ {
+			if k := keyLine([]byte(lines[j]), toml.Key(rest)); k > 0 {
+				return j + 1
+			}
+		}
+		return i + 1
+	}
+	return 0
 }
 
 // checkAddress returns why addr is not an IP:port, or "".

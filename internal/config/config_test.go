@@ -83,10 +83,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown table reported once", "[recursor]\na = 1\nb = 2\n", []string{"c.toml:1: unknown key recursor"}},
 		{"syntax error", "[auth]\nnsid = = 1\n", []string{"c.toml:2:"}},
 		{"wrong type", "[auth]\nmax-udp-size = \"big\"\n", []string{"c.toml:2:", "max-udp-size"}},
-		{"bad listen address", "[[listen]]\naddress = \"localhost\"\n", []string{"c.toml: listen[0].address:", "not an IP address and port"}},
-		{"missing listen address", "[[listen]]\n", []string{"c.toml: listen[0].address: required"}},
+		{"bad listen address", "[[listen]]\naddress = \"localhost\"\n", []string{"c.toml:2: listen[0].address:", "not an IP address and port"}},
+		{"missing listen address", "[[listen]]\n", []string{"c.toml:1: listen[0].address: required"}},
 		{"duplicate listen", "[[listen]]\naddress = \"127.0.0.1:53\"\n[[listen]]\naddress = \"127.0.0.1:53\"\n", []string{"listen[1].address", "listed twice"}},
-		{"udp size", "[auth]\nmax-udp-size = 100\n", []string{"c.toml: auth.max-udp-size: 100 is outside"}},
+		{"udp size", "[auth]\nmax-udp-size = 100\n", []string{"c.toml:2: auth.max-udp-size: 100 is outside"}},
 		{"zone without file", "[[auth.zone]]\norigin = \"example.test.\"\n", []string{"auth.zone[0].file: required"}},
 		{"bad origin", "[[auth.zone]]\norigin = \"a..b\"\nfile = \"f\"\n", []string{"auth.zone[0].origin:", "not a domain name"}},
 		{"duplicate origin", "[[auth.zone]]\norigin = \"a.test\"\nfile = \"f\"\n[[auth.zone]]\norigin = \"A.test.\"\nfile = \"g\"\n",
@@ -131,5 +131,40 @@ func TestLoadResolvesRelativeToFile(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.toml")); err == nil || !strings.HasPrefix(err.Error(), "config: ") {
 		t.Errorf("Load(missing) = %v, want a config: error", err)
+	}
+}
+
+// TestValidationErrorLines checks that errors found after decoding name
+// the line of their key: the key's own line, the line opening its
+// [[table]] when the key is missing, counting the tables of an array.
+func TestValidationErrorLines(t *testing.T) {
+	t.Parallel()
+	text := `[[auth.zone]]
+file = "a.zone"
+origin = "a.test."
+
+[[auth.zone]]
+origin = "b.test."
+
+[[auth.zone]]
+file = "c.zone"
+origin = "a.test."
+`
+	_, err := Parse([]byte(text), "c.toml")
+	for _, want := range []string{
+		"c.toml:5: auth.zone[1].file: required",
+		"c.toml:10: auth.zone[2].origin:",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to contain %q", err, want)
+		}
+	}
+	for key, want := range map[string]int{
+		"auth.zone[0].origin": 3, "auth.zone[2].file": 9, "auth.zone[3].file": 0,
+		"auth.nsid": 0, "auth": 0, "auth.zone[x].file": 0,
+	} {
+		if got := lineOfKey([]byte(text), key); got != want {
+			t.Errorf("lineOfKey(%q) = %d, want %d", key, got, want)
+		}
 	}
 }

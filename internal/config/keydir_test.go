@@ -51,7 +51,7 @@ key-dir = "keys"
 		t.Errorf("nsec3 = %v, %v; want true, false", cfg.Auth.Zones[0].NSEC3, cfg.Auth.Zones[1].NSEC3)
 	}
 	_, err = Parse([]byte("[[auth.zone]]\nfile = \"db.example\"\nnsec3 = true\n"), "rensa.toml")
-	if err == nil || !strings.Contains(err.Error(), "rensa.toml: auth.zone[0].nsec3: needs key-dir") {
-		t.Errorf("nsec3 without key-dir: %v, want an error naming auth.zone[0].nsec3", err)
+	if err == nil || !strings.Contains(err.Error(), "rensa.toml:3: auth.zone[0].nsec3: needs key-dir") {
+		t.Errorf("nsec3 without key-dir: %v, want an error naming auth.zone[0].nsec3 and its line", err)
 	}
 }

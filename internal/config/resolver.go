@@ -143,9 +143,22 @@ func CheckOpenResolver(listen []netip.Addr, allow []netip.Prefix) error {
 	return nil
 }
 
-// validate checks the [resolver] section: an open resolver needs
-// open-resolver = true.
+// validate checks the [resolver] section: forward and root-hints
+// exclude each other, and an open resolver needs open-resolver = true.
 func (r *Resolver) validate(c *Config) []error {
+	var errs []error
+	if len(r.Forward) > 0 && r.RootHints != "" {
+		errs = append(errs, c.errorf("resolver.forward", "forward and root-hints exclude each other: a forwarder asks its upstreams and never resolves from the root"))
+	}
+	if r.ForwardCA != "" && len(r.Forward) == 0 {
+		errs = append(errs, c.errorf("resolver.forward-ca", "needs forward: the CA file is for tls://, https:// and quic:// upstreams"))
+	}
+	return append(errs, r.validateOpen(c)...)
+}
+
+// validateOpen checks that a resolver open to the Internet says so with
+// open-resolver = true.
+func (r *Resolver) validateOpen(c *Config) []error {
 	if r.OpenResolver {
 		return nil
 	}

@@ -61,9 +61,11 @@ forward-ca = "ca.pem"
 		t.Errorf("ForwardCAPath = %q", got)
 	}
 	for text, want := range map[string]string{
-		"[resolver]\nforward = [\"ftp://127.0.0.1\"]\n": "c.toml:2",
-		"[resolver]\nforward = [\"tls://\"]\n":          "has no host",
-		"[resolver]\nforward = \"127.0.0.1\"\n":         "c.toml:2",
+		"[resolver]\nforward = [\"ftp://127.0.0.1\"]\n":               "c.toml:2",
+		"[resolver]\nforward = [\"tls://\"]\n":                        "has no host",
+		"[resolver]\nforward = \"127.0.0.1\"\n":                       "c.toml:2",
+		"[resolver]\nroot-hints = \"r\"\nforward = [\"127.0.0.1\"]\n": "c.toml:3: resolver.forward: forward and root-hints exclude each other",
+		"[resolver]\nforward-ca = \"ca.pem\"\n":                       "c.toml:2: resolver.forward-ca: needs forward",
 	} {
 		_, err := Parse([]byte(text), "c.toml")
 		if err == nil || !strings.Contains(err.Error(), want) {
