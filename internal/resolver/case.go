@@ -1,10 +1,29 @@
 package resolver
 
 import (
+	"io"
 	"strings"
 
 	"github.com/miekg/dns"
 )
+
+// randomCase returns name with the case of each letter flipped or kept
+// by one random bit from rnd (0x20, draft-vixie-dnsext-dns0x20): a
+// forger must guess the pattern as well as the ID and port. When rnd
+// fails, the name is returned as it is.
+func randomCase(rnd io.Reader, name string) string {
+	b := []byte(name)
+	bits := make([]byte, (len(b)+7)/8)
+	if _, err := rnd.Read(bits); err != nil {
+		return name
+	}
+	for i, c := range b {
+		if ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') && bits[i/8]&(1<<(i%8)) != 0 {
+			b[i] ^= 0x20
+		}
+	}
+	return string(b)
+}
 
 // restoreCase undoes 0x20 in a reply that passed the question check:
 // every name in it, owners and the names inside record data, that ends in

@@ -107,5 +107,7 @@
 //
 // The upstreams get RD, and DO and CD with a Validator, so that they hand
 // over signatures and Bogus data alike; their answers are cached at the
-// rank of non-authoritative data.
+// rank of non-authoritative data. A plain-DNS upstream can be forged as
+// an authoritative server can, so its queries carry 0x20 and a DNS
+// cookie, both checked in the reply, besides the random ID and port.
 package resolver

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,22 +32,47 @@ type Upstream struct {
 	// Exchanger carries the queries. Its replies must echo the
 	// question; their IDs do not matter (DoH and DoQ send 0).
 	Exchanger transport.Exchanger
+
+	// Plain is the address of an upstream reached over plain DNS
+	// (Do53); ParseUpstream sets it. Such an upstream can be forged as
+	// an authoritative server can, so its queries get the defences of
+	// iteration besides the random ID and port: 0x20 case randomisation
+	// (off for an upstream shown not to echo the case) and DNS cookies,
+	// a reply with the wrong case or client cookie being dropped. Zero
+	// for encrypted upstreams: TLS and QUIC authenticate the channel.
+	Plain netip.AddrPort
 }
 
 // forwarders holds the upstreams and their smoothed RTTs, by which they
 // are tried (the fastest first; one that failed is penalised, so the
 // others are tried before it until it answers again).
 type forwarders struct {
-	ups  []Upstream
-	mu   sync.Mutex
-	srtt []time.Duration // guarded by mu; 0 until first measured
+	ups      []Upstream
+	mu       sync.Mutex
+	srtt     []time.Duration // guarded by mu; 0 until first measured
+	caseless []bool          // guarded by mu; plain upstreams that do not echo 0x20
 }
 
 func newForwarders(ups []Upstream) *forwarders {
 	if len(ups) == 0 {
 		return nil
 	}
-	return &forwarders{ups: ups, srtt: make([]time.Duration, len(ups))}
+	return &forwarders{ups: ups, srtt: make([]time.Duration, len(ups)), caseless: make([]bool, len(ups))}
+}
+
+// noCase reports whether upstream i was found not to echo the case of
+// the question, so that 0x20 is off for it.
+func (f *forwarders) noCase(i int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.caseless[i]
+}
+
+// setNoCase turns 0x20 off for upstream i.
+func (f *forwarders) setNoCase(i int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.caseless[i] = true
 }
 
 // order returns the upstream indexes, lowest smoothed RTT first, ties in
@@ -87,12 +114,6 @@ var errNoUpstream = errors.New("resolver: no upstream answered")
 // one gives a reply that is not SERVFAIL or REFUSED. Each try counts
 // against the client query's budget. The reply's question is checked.
 func (r *Resolver) exchangeUpstream(ctx context.Context, b *budget, name string, qtype uint16) (*dns.Msg, string, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.RecursionDesired = true
-	validating := r.cfg.Validator != nil
-	m.SetEdns0(udpSize, validating)
-	m.CheckingDisabled = validating
 	last := fmt.Errorf("%w for %s %s", errNoUpstream, name, dns.TypeToString[qtype])
 	for _, i := range r.fwd.order() {
 		if b.sends >= maxSendsPerQuery {
@@ -100,12 +121,17 @@ func (r *Resolver) exchangeUpstream(ctx context.Context, b *budget, name string,
 		}
 		b.sends++
 		up := r.fwd.ups[i]
-		actx, cancel := context.WithTimeout(ctx, r.attemptTime)
 		start := r.cfg.Now()
-		reply, err := up.Exchanger.Exchange(actx, m)
-		cancel()
-		if err == nil && !sameQuestion(m, reply) {
-			err = transport.ErrMismatch
+		reply, err := r.askUpstream(ctx, i, name, qtype, !r.cfg.No0x20 && !r.fwd.noCase(i))
+		if errors.Is(err, errCaseNotEchoed) && b.sends < maxSendsPerQuery {
+			// As in iteration (send.go): once more without 0x20, and
+			// only if that works is 0x20 turned off for the upstream,
+			// so forged or lost replies cannot switch the defence off.
+			b.sends++
+			if reply, err = r.askUpstream(ctx, i, name, qtype, false); err == nil {
+				r.fwd.setNoCase(i)
+				r.cfg.Logger.Info("upstream does not echo the case of names: 0x20 off for it", "upstream", up.Name)
+			}
 		}
 		if err == nil && (reply.Rcode == dns.RcodeServerFailure || reply.Rcode == dns.RcodeRefused) {
 			err = fmt.Errorf("resolver: %s from %s", dns.RcodeToString[reply.Rcode], up.Name)
@@ -122,6 +148,53 @@ func (r *Resolver) exchangeUpstream(ctx context.Context, b *budget, name string,
 		return reply, up.Name, nil
 	}
 	return nil, "", last
+}
+
+// errCaseNotEchoed is askUpstream's error for a reply that matched the
+// question but for the case of its name: a forger's guess, or an
+// upstream that does not echo 0x20.
+var errCaseNotEchoed = fmt.Errorf("%w: question case not echoed (0x20)", transport.ErrMismatch)
+
+// askUpstream sends one query for name and qtype to upstream i, with RD
+// (and DO and CD when the resolver validates), and checks the reply's
+// question. A plain-DNS upstream also gets its client cookie, checked in
+// the reply, and, when mixCase, the name in random case, which the reply
+// must echo byte for byte; the reply's names get the plain case back.
+func (r *Resolver) askUpstream(ctx context.Context, i int, name string, qtype uint16, mixCase bool) (*dns.Msg, error) {
+	up := r.fwd.ups[i]
+	plain := up.Plain.IsValid()
+	sent := name
+	if plain && mixCase {
+		sent = randomCase(r.cfg.Rand, name)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(sent, qtype)
+	m.RecursionDesired = true
+	validating := r.cfg.Validator != nil
+	m.SetEdns0(udpSize, validating)
+	m.CheckingDisabled = validating
+	if plain {
+		r.addCookie(m, up.Plain.Addr())
+	}
+	actx, cancel := context.WithTimeout(ctx, r.attemptTime)
+	reply, err := up.Exchanger.Exchange(actx, m)
+	cancel()
+	switch {
+	case err != nil:
+		return nil, err
+	case !sameQuestion(m, reply):
+		if sent != name && reply.Response && len(reply.Question) == 1 && strings.EqualFold(reply.Question[0].Name, sent) {
+			return nil, errCaseNotEchoed
+		}
+		return nil, transport.ErrMismatch
+	}
+	if plain {
+		if err := r.checkCookie(reply, up.Plain.Addr()); err != nil {
+			return nil, err
+		}
+	}
+	restoreCase(reply, sent, name)
+	return reply, nil
 }
 
 // forward is the state machine's step in forwarding mode: it asks the

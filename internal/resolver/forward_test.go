@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,6 +211,7 @@ func TestParseUpstream(t *testing.T) {
 		{"https://dns.example", "*transport.DoH https://dns.example/dns-query"},
 		{"https://127.0.0.1:8443/q", "*transport.DoH https://127.0.0.1:8443/q"},
 		{"dns.example:53", "error"},
+		{"127.0.0.1:domain", "error"},
 		{"tls://", "error"},
 		{"ftp://127.0.0.1", "error"},
 		{"127.0.0.1#name", "error"},
@@ -220,6 +223,9 @@ func TestParseUpstream(t *testing.T) {
 			switch ex := u.Exchanger.(type) {
 			case *transport.Do53:
 				got = "*transport.Do53 " + ex.Addr
+				if u.Plain.String() != ex.Addr {
+					t.Errorf("%q: Plain = %v, want %s", c.spec, u.Plain, ex.Addr)
+				}
 			case *transport.DoT:
 				got = "*transport.DoT " + ex.Addr + " " + ex.ServerName + pinText(ex.SPKIPin)
 			case *transport.DoQ:
@@ -264,4 +270,106 @@ func edeOf(m *dns.Msg) int {
 		}
 	}
 	return -1
+}
+
+// TestForwardPlainDefences checks what a plain-DNS upstream's queries
+// carry besides a random ID and port: the name in random case (here all
+// letters flipped: Rand gives only one bits), which the reply must echo,
+// and a client cookie, which it must echo too. An upstream that does not
+// echo the case is asked again without 0x20 and then spared it; a reply
+// with another client cookie is dropped; encrypted upstreams get neither.
+func TestForwardPlainDefences(t *testing.T) {
+	plain := netip.MustParseAddrPort("127.0.0.1:53")
+	names := []string{"www.example.test.", "ns.example.test."}
+	for _, c := range []struct {
+		desc      string
+		up        *scriptedUpstream
+		plain     netip.AddrPort
+		sent      []string // names sent upstream for the two client queries
+		cookies   bool     // the queries carry a COOKIE option
+		rcode     int
+		noCaseSet bool
+	}{
+		{"echoes", &scriptedUpstream{}, plain,
+			[]string{"WWW.EXAMPLE.TEST.", "NS.EXAMPLE.TEST."}, true, dns.RcodeSuccess, false},
+		{"lowercases", &scriptedUpstream{lowercase: true}, plain,
+			[]string{"WWW.EXAMPLE.TEST.", "www.example.test.", "ns.example.test."}, true, dns.RcodeSuccess, true},
+		{"wrong cookie", &scriptedUpstream{wrongCookie: true}, plain,
+			[]string{"WWW.EXAMPLE.TEST.", "NS.EXAMPLE.TEST."}, true, dns.RcodeServerFailure, false},
+		{"encrypted", &scriptedUpstream{}, netip.AddrPort{},
+			names, false, dns.RcodeSuccess, false},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			r, err := New(Config{Forward: []Upstream{{Name: c.desc, Exchanger: c.up, Plain: c.plain}}, Rand: onesReader{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names {
+				w := askResolver(r, name, dns.TypeA, false)
+				if w.msg.Rcode != c.rcode {
+					t.Fatalf("%s: rcode %s, want %s", name, dns.RcodeToString[w.msg.Rcode], dns.RcodeToString[c.rcode])
+				}
+				if c.rcode == dns.RcodeSuccess && (len(w.msg.Answer) != 1 || w.msg.Answer[0].Header().Name != name) {
+					t.Errorf("answer %v, want one record owned by %s in the client's case", w.msg.Answer, name)
+				}
+			}
+			if !slices.Equal(c.up.sent, c.sent) {
+				t.Errorf("names sent %q, want %q", c.up.sent, c.sent)
+			}
+			if c.up.cookies != c.cookies {
+				t.Errorf("COOKIE option sent: %v, want %v", c.up.cookies, c.cookies)
+			}
+			if got := r.fwd.noCase(0); got != c.noCaseSet {
+				t.Errorf("0x20 off for the upstream: %v, want %v", got, c.noCaseSet)
+			}
+		})
+	}
+}
+
+// onesReader is a Rand of one bits: 0x20 flips every letter.
+type onesReader struct{}
+
+func (onesReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 0xff
+	}
+	return len(p), nil
+}
+
+// scriptedUpstream answers every question with one A record, echoing
+// the question (lowercased with lowercase) and the client cookie
+// (another one with wrongCookie). It records the names it was sent and
+// whether a COOKIE option came with them.
+type scriptedUpstream struct {
+	lowercase, wrongCookie bool
+	sent                   []string
+	cookies                bool
+}
+
+func (s *scriptedUpstream) Exchange(_ context.Context, m *dns.Msg) (*dns.Msg, error) {
+	s.sent = append(s.sent, m.Question[0].Name)
+	reply := new(dns.Msg).SetReply(m)
+	reply.RecursionAvailable = true
+	if s.lowercase {
+		reply.Question[0].Name = strings.ToLower(reply.Question[0].Name)
+	}
+	rr, err := dns.NewRR(reply.Question[0].Name + " 300 IN A 192.0.2.1")
+	if err != nil {
+		return nil, err
+	}
+	reply.Answer = []dns.RR{rr}
+	if opt := m.IsEdns0(); opt != nil {
+		echo := reply.SetEdns0(1232, opt.Do())
+		for _, o := range opt.Option {
+			if ck, ok := o.(*dns.EDNS0_COOKIE); ok {
+				s.cookies = true
+				client := ck.Cookie[:16]
+				if s.wrongCookie {
+					client = "0123456789abcdef"
+				}
+				echo.IsEdns0().Option = append(echo.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: client + "fedcba9876543210"})
+			}
+		}
+	}
+	return reply, nil
 }

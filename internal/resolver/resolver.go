@@ -58,8 +58,9 @@ type Config struct {
 	// which still proves every answer itself) instead of iterating from
 	// Hints, fastest first by smoothed RTT, the next one on an error,
 	// SERVFAIL or REFUSED (forward.go). ParseUpstream makes them from
-	// URLs. Hints, Exchange, Dial and the 0x20 and cookie defences of
-	// iteration are then unused. Default: none, full recursion.
+	// URLs. Hints, Exchange and Dial are then unused; plain-DNS
+	// upstreams still get 0x20 and DNS cookies (Upstream.Plain).
+	// Default: none, full recursion.
 	Forward []Upstream
 
 	// Exchange sends queries upstream. Default: transport.Do53 with

@@ -113,17 +113,7 @@ func (q *query) minimised() bool {
 // randomCase flips the case of each letter of name at random (0x20): one
 // more thing a blind spoofer must guess (draft-vixie-dnsext-dns0x20).
 func (q *query) randomCase(name string) string {
-	b := []byte(name)
-	bits := make([]byte, (len(b)+7)/8)
-	if _, err := q.r.cfg.Rand.Read(bits); err != nil {
-		return name
-	}
-	for i, c := range b {
-		if ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') && bits[i/8]&(1<<(i%8)) != 0 {
-			b[i] ^= 0x20
-		}
-	}
-	return string(b)
+	return randomCase(q.r.cfg.Rand, name)
 }
 
 // sameQuestion reports whether reply answers exactly the question of m,

@@ -65,6 +65,9 @@ func ParseUpstream(spec string, o UpstreamOptions) (Upstream, error) {
 		if err != nil {
 			return Upstream{}, fmt.Errorf("resolver: upstream %q: %w", spec, err)
 		}
+		if u.Plain, err = netip.ParseAddrPort(addr); err != nil {
+			return Upstream{}, fmt.Errorf("resolver: upstream %q: %w", spec, err)
+		}
 		u.Exchanger = &transport.Do53{Addr: addr, Timeout: timeout, Dial: o.Dial}
 	case "tls":
 		addr, err := withPort(hostport, "853", false)
