@@ -53,6 +53,7 @@ func (r *Resolver) validated(ctx context.Context, q dns.Question, res Result, b 
 		if res.EDE == nil {
 			res.EDE = vd.EDE
 		}
+		res.Answer = withSignatures(res.Answer, vd.Answer) // serve.go
 	}
 	return res
 }

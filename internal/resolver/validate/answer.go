@@ -31,7 +31,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 		ans, auth := groupRRsets(m.Answer), groupRRsets(m.Ns)
 		if rs := pick(ans, name, qtype); rs != nil && m.Rcode == dns.RcodeSuccess {
 			if f := st.positive(rs, name, auth); f != nil {
-				return verdictOf(f)
+				return unproven(f, m.Rcode, append(chain, signed(rs)...), nil)
 			}
 			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, signed(rs)...)}
 		}
@@ -41,7 +41,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 		if dn := dnameAbove(ans, name); dn != nil {
 			target, f := st.dname(dn, name)
 			if f != nil {
-				return verdictOf(f)
+				return unproven(f, m.Rcode, append(chain, signed(dn)...), nil)
 			}
 			cn := &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: dn.rrs[0].Header().Ttl}, Target: target}
 			chain = append(chain, append(signed(dn), cn)...)
@@ -50,7 +50,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 		}
 		if cn := pick(ans, name, dns.TypeCNAME); cn != nil && qtype != dns.TypeCNAME {
 			if f := st.positive(cn, name, auth); f != nil {
-				return verdictOf(f)
+				return unproven(f, m.Rcode, append(chain, signed(cn)...), nil)
 			}
 			chain = append(chain, signed(cn)...)
 			name = dnsname.Canonical(cn.rrs[0].(*dns.CNAME).Target)
@@ -63,6 +63,19 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 // verdictOf turns a failure into a verdict.
 func verdictOf(f *failure) Verdict {
 	return Verdict{Security: f.sec, EDE: f.ede()}
+}
+
+// unproven turns a failure met on the records answer and authority into
+// a verdict: an Insecure one keeps the records, with the RRSIGs they came
+// with, for the resolver to give a DO client (RFC 4035 §3.2.1 asks for
+// the signatures whether or not they could be proven); others keep
+// nothing.
+func unproven(f *failure, rcode int, answer, authority []dns.RR) Verdict {
+	vd := verdictOf(f)
+	if f.sec == Insecure {
+		vd.Rcode, vd.Answer, vd.Authority = rcode, answer, authority
+	}
+	return vd
 }
 
 // positive proves the RRset rs, owned by name: it finds the secure zone
@@ -152,7 +165,7 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 	zone, keys, f := st.zoneOf(name, signer)
 	switch {
 	case f != nil:
-		return verdictOf(f)
+		return unproven(f, m.Rcode, chain, signed(denialSets(auth)...))
 	case soa == nil || signer == "":
 		return verdictOf(bogus(dns.ExtendedErrorCodeRRSIGsMissing, "unsigned negative answer for %s from secure zone %s", name, zone))
 	case zone != signer:
@@ -161,11 +174,12 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 	p, f := st.denial(zone, keys, auth)
 	if f != nil {
 		st.step(zone, "-", "denial records for "+name, "the denial is authentic", f)
-		return verdictOf(f)
+		return unproven(f, m.Rcode, chain, signed(denialSets(auth)...))
 	}
+	rcode := m.Rcode
 	switch m.Rcode {
 	case dns.RcodeNameError:
-		f = st.proveNXDomain(p, name)
+		rcode, f = st.proveNameError(p, name, qtype)
 	case dns.RcodeSuccess:
 		var res noDataResult
 		res, f = st.proveNoData(p, name, qtype)
@@ -176,14 +190,14 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 		f = bogus(dns.ExtendedErrorCodeDNSBogus, "rcode %s cannot be validated", dns.RcodeToString[m.Rcode])
 	}
 	what := fmt.Sprintf("%s has no %s records", name, dns.TypeToString[qtype])
-	if m.Rcode == dns.RcodeNameError {
+	if rcode == dns.RcodeNameError {
 		what = name + " does not exist"
 	}
 	st.step(zone, denialName(p), "denial records for "+name, what, f)
 	if f != nil {
-		return verdictOf(f)
+		return unproven(f, rcode, chain, signed(denialSets(auth)...))
 	}
-	return Verdict{Security: Secure, Rcode: m.Rcode, Answer: chain, Authority: signed(denialSets(auth)...)}
+	return Verdict{Security: Secure, Rcode: rcode, Answer: chain, Authority: signed(denialSets(auth)...)}
 }
 
 // anyAnswer proves every RRset of an ANY answer owned by name; all must
