@@ -1,0 +1,95 @@
+package validate
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/dnssec"
+)
+
+// These tests pin validator behaviours that replaying Unbound's and
+// Deckard's scenarios (package resolver, replay_test.go) showed wrong,
+// each outside the replay.
+
+// TestNSEC3NoDataInOptOutSpan: a NODATA whose name has no NSEC3 and no
+// wildcard, only a closest encloser proof whose next closer name lies in
+// an opt-out span, is Insecure (the span may hide an unsigned delegation
+// holding the name: Unbound's nodata case 5, deckard val_nsec3_optout_ad
+// and val_nsec3_b5_wcnodata_nowc); the same reply without opt-out is
+// Bogus.
+func TestNSEC3NoDataInOptOutSpan(t *testing.T) {
+	asNoData := func(name string, _ uint16, m *dns.Msg) {
+		if name == "nope.test." {
+			m.Rcode = dns.RcodeSuccess // the NXDOMAIN's proof, as a NODATA
+		}
+	}
+	for _, c := range []struct {
+		p    *dnssec.NSEC3Params
+		want Security
+	}{
+		{&dnssec.NSEC3Params{OptOut: true}, Insecure},
+		{&dnssec.NSEC3Params{}, Bogus},
+	} {
+		w := standardWorld(t, c.p)
+		w.mutate = asNoData
+		if vd := w.validate("nope.test.", dns.TypeMX); vd.Security != c.want {
+			t.Errorf("opt-out %v: %v (EDE %v), want %v", c.p.OptOut, vd.Security, vd.EDE, c.want)
+		}
+	}
+}
+
+// TestNXDomainAtEmptyNonTerminal: a server that answers NXDOMAIN for an
+// empty non-terminal sends an NSEC whose next name lies below the name:
+// the name exists, so the proof is a NODATA and the answer a Secure
+// NOERROR (Unbound's val_nodata_entnx), never a Secure NXDOMAIN.
+func TestNXDomainAtEmptyNonTerminal(t *testing.T) {
+	w := standardWorld(t, nil)
+	w.mutate = func(name string, _ uint16, m *dns.Msg) {
+		if name == "b.ent.test." {
+			m.Rcode = dns.RcodeNameError
+		}
+	}
+	vd := w.validate("b.ent.test.", dns.TypeA)
+	if vd.Security != Secure || vd.Rcode != dns.RcodeSuccess {
+		t.Errorf("b.ent.test. A: %v %s (EDE %v), want secure NOERROR", vd.Security, dns.RcodeToString[vd.Rcode], vd.EDE)
+	}
+	// A name that does not exist is still proven NXDOMAIN.
+	if vd := w.validate("nope.test.", dns.TypeA); vd.Security != Secure || vd.Rcode != dns.RcodeNameError {
+		t.Errorf("nope.test. A: %v %s, want secure NXDOMAIN", vd.Security, dns.RcodeToString[vd.Rcode])
+	}
+}
+
+// TestInsecureVerdictKeepsRecords: an Insecure answer (a wildcard
+// expansion whose next closer name lies in an opt-out span) comes with
+// its records and their RRSIGs, which a resolver owes a DO client
+// (deckard val_nsec3_b4_wild); a Bogus one comes with nothing.
+func TestInsecureVerdictKeepsRecords(t *testing.T) {
+	w := standardWorld(t, &dnssec.NSEC3Params{OptOut: true})
+	vd := w.validate("x.wild.test.", dns.TypeA)
+	if vd.Security != Insecure {
+		t.Fatalf("x.wild.test. A: %v, want insecure", vd.Security)
+	}
+	var a, sig int
+	for _, rr := range vd.Answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			a++
+		case *dns.RRSIG:
+			if rr.TypeCovered == dns.TypeA {
+				sig++
+			}
+		}
+	}
+	if a != 1 || sig != 1 || vd.Rcode != dns.RcodeSuccess {
+		t.Errorf("insecure answer %v (rcode %d), want the A record and its RRSIG", vd.Answer, vd.Rcode)
+	}
+	w.mutate = func(name string, _ uint16, m *dns.Msg) {
+		if name == "www.test." {
+			m.Answer = withoutType(m.Answer, dns.TypeRRSIG)
+		}
+	}
+	if vd := w.validate("www.test.", dns.TypeA); vd.Security != Bogus || vd.Answer != nil {
+		t.Errorf("bogus answer: %v %v, want bogus without records", vd.Security, vd.Answer)
+	}
+}
