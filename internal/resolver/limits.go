@@ -32,6 +32,12 @@ const (
 	// client query (NXNSAttack; Unbound's MAX_TARGET_NX is 5).
 	maxFailedTargets = 5
 
+	// maxReferralDS bounds the DS RRsets (or their denials) kept from
+	// referrals for one client query's validation (reply.go): enough for
+	// every zone cut of a full CNAME chain, so that a query meeting
+	// endless referrals cannot make its memory grow with them.
+	maxReferralDS = 64
+
 	// maxChain bounds the CNAME and DNAME links followed for one client
 	// query (RFC 1034 §3.6.2; BIND's max-restarts). It ends CNAME loops.
 	maxChain = 11

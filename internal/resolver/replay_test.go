@@ -206,6 +206,11 @@ func (sc *rplScenario) configLine(f []string, inStub bool) (bool, bool) {
 		} else {
 			sc.skipf("val-override-date: %s (no signature time checks) is not supported", val)
 		}
+	case "val-override-timestamp:":
+		// Deckard's form of val-override-date: POSIX seconds.
+		if secs, err := strconv.ParseInt(val, 10, 64); err == nil {
+			sc.valDate = time.Unix(secs, 0)
+		}
 	case "features:", "feature-list:":
 		// Deckard's module_* scenarios configure Knot Resolver modules
 		// (policy, DNS64, renumbering, static hints): not rensa's.

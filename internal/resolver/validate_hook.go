@@ -172,6 +172,11 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 		return r.forwardFetch(ctx, b, name, qtype)
 	}
 	reply, err := r.fetchFrom(ctx, b, name, qtype, qtype)
+	if err != nil && qtype == dns.TypeDS {
+		if m := b.referralDSFor(name); m != nil {
+			return m, nil // reply.go: what the referral to name carried
+		}
+	}
 	if err != nil && qtype == dns.TypeDS && name != "." && !errors.Is(err, errFetchLimit) && ctx.Err() == nil {
 		// Some servers answer no DS query, but send the DS (or its
 		// signed denial) with their referrals: ask for the name's NS.
