@@ -198,6 +198,22 @@ func (sc *rplScenario) configLine(f []string, inStub bool) (bool, bool) {
 			text = text[i+1 : j]
 		}
 		sc.anchors = append(sc.anchors, text)
+		// DSA anchors skip the scenario; no replay-only switch makes the
+		// Validator accept DSA. Decided for issue #5 because (1) the
+		// switch would have to be a verification hook in the Validator's
+		// non-test code (validate and dnssec are what the resolver
+		// links; a _test.go file of package resolver cannot reach their
+		// internals), a path by which a validator could be made to
+		// accept an algorithm RFC 8624 §3.1 says it MUST NOT; and (2) a
+		// throwaway prototype of it (crypto/dsa; Unbound's scenarios sign
+		// in DER, not RFC 2536's T|R|S) measured what it would buy:
+		// unbound/val 48 of 91 run pass relaxed, the validator sets
+		// together 113 of 170 (66%), below the 80% target. The failures
+		// it added are mostly Unbound's own choices, not DSA or proof
+		// logic: RD=0 queries answered from the cache (rensa refuses
+		// them, EDE 21), RRSIGs accepted from another section, NODATA
+		// without a SOA. The proof logic those scenarios exercise is
+		// covered by the RSA and ECDSA scenarios and the validate tests.
 		if rr, err := dns.NewRR("$TTL 3600\n" + text); err == nil && anchorAlgorithm(rr) == dns.DSA {
 			sc.skipf("DSA (algorithm 3) anchor: RFC 8624 §3.1 says validators MUST NOT validate DSA")
 		}
