@@ -142,7 +142,9 @@ func parseRPL(path string) (*rplScenario, error) {
 		case entry == nil:
 			// SCENARIO_BEGIN, SCENARIO_END and the like.
 		default:
-			if err := entryLine(entry, fields, line, &section, origin); err != nil {
+			if err := entryLine(entry, fields, line, &section, origin); errors.Is(err, errUnrepresentable) {
+				sc.skipf("%v", err)
+			} else if err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", path, lineNo, err)
 			}
 			if fields[0] == "HEX_ANSWER_BEGIN" || fields[0] == "RAW" || fields[0] == "HEX_EDNSDATA_BEGIN" {
@@ -318,6 +320,9 @@ func entryRR(m *dns.Msg, s int, line, origin string) error {
 		return nil
 	}
 	sortBitmap(rr)
+	if err := checkGenericLength(rr, line); err != nil {
+		return err
+	}
 	switch s {
 	case 1:
 		m.Answer = append(m.Answer, rr)
@@ -325,6 +330,41 @@ func entryRR(m *dns.Msg, s int, line, origin string) error {
 		m.Ns = append(m.Ns, rr)
 	default:
 		m.Extra = append(m.Extra, rr)
+	}
+	return nil
+}
+
+// errUnrepresentable marks a scenario record that a miekg/dns message
+// cannot carry as the scenario wrote it.
+var errUnrepresentable = errors.New("record cannot be represented")
+
+// checkGenericLength refuses a record written in RFC 3597's generic form
+// ("\# 5 0102030405") whose data does not fit its type: the scenario
+// means the malformed bytes on the wire (Unbound's val_scrub_rr_length),
+// but miekg/dns parses the record as its type and would send a different,
+// well-formed one.
+func checkGenericLength(rr dns.RR, line string) error {
+	f := strings.Fields(line)
+	i := slices.Index(f, `\#`)
+	if i < 0 || i+1 >= len(f) {
+		return nil
+	}
+	declared, err := strconv.Atoi(f[i+1])
+	if err != nil {
+		return nil
+	}
+	buf := make([]byte, dns.MaxMsgSize)
+	end, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnrepresentable, err)
+	}
+	nameEnd, err := dns.PackDomainName(rr.Header().Name, buf, 0, nil, false)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnrepresentable, err)
+	}
+	if got := end - nameEnd - 10; got != declared {
+		return fmt.Errorf("%w: %s data of %d octets, %d as %s", errUnrepresentable, dns.TypeToString[rr.Header().Rrtype], declared, got,
+			"miekg/dns packs it (RFC 3597 data the wrong size for its type)")
 	}
 	return nil
 }
@@ -460,33 +500,41 @@ func (e *rplEntry) matches(q dns.Question, m *dns.Msg, tcp bool) bool {
 }
 
 // checkRPL compares a reply with a CHECK_ANSWER entry: strictly (rcode,
-// flags, all sections) and relaxed (rcode, AD flag, answer section).
+// flags, all sections) and relaxed (rcode, AD flag, answer section). A
+// MATCH line naming sections or fields (Deckard's "flags rcode question
+// answer") limits the comparison to those, as the scenario asks; "all"
+// and a MATCH naming none compare everything.
 func checkRPL(e *rplEntry, got *dns.Msg) (strict, relaxed bool, why string) {
 	if got == nil {
 		return false, false, "no reply"
 	}
+	all := e.match["all"] || e.match["all_noedns"]
+	named := false
+	for _, f := range []string{"rcode", "flags", "question", "answer", "authority", "additional"} {
+		named = named || e.match[f]
+	}
+	checks := func(field string) bool { return all || !named || e.match[field] }
+	listed := func(field string) bool { return all || e.match[field] }
 	want := e.msg
 	var errs []error
-	if got.Rcode != want.Rcode {
+	if checks("rcode") && got.Rcode != want.Rcode {
 		errs = append(errs, fmt.Errorf("rcode %s, want %s%s", dns.RcodeToString[got.Rcode], dns.RcodeToString[want.Rcode], edeText(got)))
 	}
-	if got.AuthenticatedData != want.AuthenticatedData {
+	if checks("flags") && got.AuthenticatedData != want.AuthenticatedData {
 		errs = append(errs, fmt.Errorf("AD %v, want %v", got.AuthenticatedData, want.AuthenticatedData))
 	}
-	if d := sectionDiff(got.Answer, want.Answer); d != "" {
+	if d := sectionDiff(got.Answer, want.Answer); checks("answer") && d != "" {
 		errs = append(errs, fmt.Errorf("answer: %s", d))
 	}
 	relaxed = len(errs) == 0
-	if !e.match["all"] && !e.match["all_noedns"] {
-		return relaxed, relaxed, errText(errs)
-	}
-	if d := sectionDiff(got.Ns, want.Ns); d != "" {
+	if d := sectionDiff(got.Ns, want.Ns); listed("authority") && d != "" {
 		errs = append(errs, fmt.Errorf("authority: %s", d))
 	}
-	if d := sectionDiff(withoutOPT(got.Extra), withoutOPT(want.Extra)); d != "" {
+	if d := sectionDiff(withoutOPT(got.Extra), withoutOPT(want.Extra)); listed("additional") && d != "" {
 		errs = append(errs, fmt.Errorf("additional: %s", d))
 	}
-	if got.Authoritative != want.Authoritative || got.RecursionAvailable != want.RecursionAvailable || got.RecursionDesired != want.RecursionDesired {
+	if listed("flags") && (got.Authoritative != want.Authoritative || got.RecursionAvailable != want.RecursionAvailable ||
+		got.RecursionDesired != want.RecursionDesired) {
 		errs = append(errs, fmt.Errorf("flags AA %v RA %v RD %v, want %v %v %v", got.Authoritative, got.RecursionAvailable,
 			got.RecursionDesired, want.Authoritative, want.RecursionAvailable, want.RecursionDesired))
 	}
