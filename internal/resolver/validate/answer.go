@@ -87,7 +87,7 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	if signer != "" && !dnsname.IsSubdomain(rs.name, signer) {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, which is not above it", rs.name, signer)
 	}
-	zone, keys, f := st.zoneOf(rs.name, signer)
+	zone, keys, f := st.zoneOf(holder(rs.name, rs.rtype), signer)
 	switch {
 	case f != nil:
 		return f
@@ -115,6 +115,17 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	}
 	st.step(zone, denialName(p), "wildcard expansion for "+name, name+" does not exist, so the wildcard applies", f)
 	return f
+}
+
+// holder returns the name whose zone holds the records of type t at
+// name: the parent's for DS, which lives on the parent side of a zone cut
+// (RFC 4035 §5.2), so a DS question at a trust anchor's apex is outside
+// the anchor (Unbound's val_ds_afterprime); name itself otherwise.
+func holder(name string, t uint16) string {
+	if t == dns.TypeDS && name != "." {
+		return dnsname.Parent(name)
+	}
+	return name
 }
 
 // dnameAbove returns a DNAME RRset owned by an ancestor of name.
@@ -162,7 +173,7 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 			return verdictOf(bogus(dns.ExtendedErrorCodeDNSBogus, "the SOA of the denial, %s, is not the zone of %s", soa.name, name))
 		}
 	}
-	zone, keys, f := st.zoneOf(name, signer)
+	zone, keys, f := st.zoneOf(holder(name, qtype), signer)
 	switch {
 	case f != nil:
 		return unproven(f, m.Rcode, chain, signed(denialSets(auth)...))

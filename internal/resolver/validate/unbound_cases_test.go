@@ -93,3 +93,27 @@ func TestInsecureVerdictKeepsRecords(t *testing.T) {
 		t.Errorf("bogus answer: %v %v, want bogus without records", vd.Security, vd.Answer)
 	}
 }
+
+// TestDSAtAnchorApex: the DS RRset of a trust anchor's apex lives in the
+// parent zone, above the anchor: the validator cannot judge it, even
+// unsigned, and says Indeterminate, not Bogus (Unbound's
+// val_ds_afterprime: the parent's unsigned NODATA is served, without AD).
+func TestDSAtAnchorApex(t *testing.T) {
+	w := standardWorld(t, nil)
+	ds, err := w.keys["test."][0].DS(dns.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.anchors = &Anchors{DS: map[string][]*dns.DS{"test.": {ds}}}
+	w.mutate = func(name string, qtype uint16, m *dns.Msg) {
+		if name == "test." && qtype == dns.TypeDS {
+			m.Answer = withoutType(m.Answer, dns.TypeRRSIG) // as from an unsigned parent
+		}
+	}
+	if vd := w.validate("test.", dns.TypeDS); vd.Security != Indeterminate {
+		t.Errorf("test. DS: %v (EDE %v), want indeterminate", vd.Security, vd.EDE)
+	}
+	if vd := w.validate("www.test.", dns.TypeA); vd.Security != Secure {
+		t.Errorf("www.test. A under the anchor: %v (EDE %v), want secure", vd.Security, vd.EDE)
+	}
+}
