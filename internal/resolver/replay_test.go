@@ -484,12 +484,13 @@ func (sc *rplScenario) answer(step int, server netip.Addr, m *dns.Msg, tcp bool)
 
 func (e *rplEntry) matches(q dns.Question, m *dns.Msg, tcp bool) bool {
 	if len(e.msg.Question) == 0 {
-		return !e.match["qname"] && !e.match["qtype"] && !e.match["subdomain"]
+		return !e.match["qname"] && !e.match["qtype"] && !e.match["subdomain"] && !e.match["question"]
 	}
 	eq := e.msg.Question[0]
+	question := e.match["question"] // Deckard: the whole question section
 	switch {
-	case e.match["qtype"] && eq.Qtype != q.Qtype,
-		e.match["qname"] && !strings.EqualFold(eq.Name, q.Name),
+	case (e.match["qtype"] || question) && eq.Qtype != q.Qtype,
+		(e.match["qname"] || question) && !strings.EqualFold(eq.Name, q.Name),
 		e.match["subdomain"] && !dns.IsSubDomain(strings.ToLower(eq.Name), strings.ToLower(q.Name)),
 		e.match["TCP"] && !tcp, e.match["UDP"] && tcp,
 		e.match["DO"] && (m.IsEdns0() == nil || !m.IsEdns0().Do()),
