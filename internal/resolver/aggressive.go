@@ -124,14 +124,22 @@ func hasSig(rrs []dns.RR) bool {
 // aggressive answers q from the stored NSEC records when they prove it
 // NXDOMAIN or NODATA: a Secure result whose authority section holds the
 // zone's SOA and the NSEC records of the proof, with the TTL left to the
-// shortest-lived of them. DS questions are never answered (their denial
-// belongs to the parent zone, whose records may not be the ones kept).
+// shortest-lived of them. A DS question is answered from the records of
+// the zone above the name, where a DS lives (RFC 4035 §5.2): never from
+// the name's own zone when it is itself an apex.
 func (r *Resolver) aggressive(q dns.Question) (Result, bool) {
-	if r.nsec == nil || q.Qclass != dns.ClassINET || q.Qtype == dns.TypeDS || q.Qtype == dns.TypeANY {
+	if r.nsec == nil || q.Qclass != dns.ClassINET || q.Qtype == dns.TypeANY {
 		return Result{}, false
 	}
 	name := dnsname.Canonical(q.Name)
-	zone, ok := r.nsec.Zone(name)
+	holder := name
+	if q.Qtype == dns.TypeDS {
+		if name == "." {
+			return Result{}, false
+		}
+		holder = dnsname.Parent(name)
+	}
+	zone, ok := r.nsec.Zone(holder)
 	if !ok {
 		return Result{}, false
 	}
@@ -171,8 +179,9 @@ func (r *Resolver) prove(zone, name string, qtype uint16) (answerKind, []cache.N
 	case !ok:
 		return unproven, nil
 	case span.Owner == name:
+		// A delegation's NSEC in the parent denies only its DS.
 		delegation := span.Has(dns.TypeNS) && !span.Has(dns.TypeSOA)
-		if delegation || span.Has(qtype) || span.Has(dns.TypeCNAME) || qtype == dns.TypeNSEC || qtype == dns.TypeRRSIG {
+		if delegation && qtype != dns.TypeDS || span.Has(qtype) || span.Has(dns.TypeCNAME) || qtype == dns.TypeNSEC || qtype == dns.TypeRRSIG {
 			return unproven, nil
 		}
 		return provenNoData, []cache.NSECSpan{span}
