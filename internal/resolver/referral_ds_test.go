@@ -82,3 +82,36 @@ func TestReferralDS(t *testing.T) {
 		t.Errorf("%d DS replies kept, more than maxReferralDS (%d)", len(b.referralDS), maxReferralDS)
 	}
 }
+
+// TestDSQueryAnsweredByReferral: a server that answers the DS query with
+// a referral to the name (as a parent answering every name below it with
+// the delegation does; deckard world_cz_vutbr_www) gives the Validator
+// the DS RRset that referral carries, as the answer of a DS reply.
+func TestDSQueryAnsweredByReferral(t *testing.T) {
+	net := newFakeNet()
+	net.handle("192.0.2.1", dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		for _, s := range []string{
+			"sub.example. 3600 IN NS ns.sub.example.",
+			"sub.example. 3600 IN DS 12345 13 2 " + "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12",
+			"sub.example. 3600 IN RRSIG DS 13 2 3600 20300101000000 20200101000000 1 . AAAA",
+		} {
+			rr, _ := dns.NewRR(s)
+			m.Ns = append(m.Ns, rr)
+		}
+		w.WriteMsg(m)
+	}))
+	r, err := New(Config{Hints: Hints{NS: []string{"a.root."}, Addrs: map[string][]netip.Addr{"a.root.": {netip.MustParseAddr("192.0.2.1")}}},
+		Exchange: net.exchange, Validator: nullValidator{}, No0x20: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.fetchDNSSEC(context.Background(), &budget{active: map[qkey]bool{}}, "sub.example.", dns.TypeDS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Answer) != 2 || got.Answer[0].Header().Rrtype != dns.TypeDS || hasRRType(got.Ns, dns.TypeNS) {
+		t.Errorf("DS reply answer %v authority %v, want the DS and its RRSIG as the answer", got.Answer, got.Ns)
+	}
+}

@@ -172,6 +172,11 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 		return r.forwardFetch(ctx, b, name, qtype)
 	}
 	reply, err := r.fetchFrom(ctx, b, name, qtype, qtype)
+	if err == nil && qtype == dns.TypeDS {
+		if m := dsFromReferral(reply, name); m != nil {
+			return m, nil // a DS query answered by a referral: its DS or denial
+		}
+	}
 	if err != nil && qtype == dns.TypeDS {
 		if m := b.referralDSFor(name); m != nil {
 			return m, nil // reply.go: what the referral to name carried
