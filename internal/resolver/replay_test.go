@@ -310,7 +310,9 @@ func entryRR(m *dns.Msg, s int, line, origin string) error {
 		m.Question = append(m.Question, q)
 		return nil
 	}
-	zp := dns.NewZoneParser(strings.NewReader(line), origin, "")
+	// Scenario files indent records; in master-file syntax a leading
+	// blank would mean "the previous owner".
+	zp := dns.NewZoneParser(strings.NewReader(strings.TrimSpace(line)), origin, "")
 	zp.SetDefaultTTL(3600)
 	rr, ok := zp.Next()
 	if !ok {
