@@ -29,6 +29,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 			return verdictOf(f)
 		}
 		ans, auth := groupRRsets(m.Answer), groupRRsets(m.Ns)
+		adoptSignatures(ans, m.Ns, m.Extra)
 		if rs := pick(ans, name, qtype); rs != nil && m.Rcode == dns.RcodeSuccess {
 			if f := st.positive(rs, name, auth); f != nil {
 				return unproven(f, m.Rcode, append(chain, signed(rs)...), nil)

@@ -117,3 +117,49 @@ func TestDSAtAnchorApex(t *testing.T) {
 		t.Errorf("www.test. A under the anchor: %v (EDE %v), want secure", vd.Security, vd.EDE)
 	}
 }
+
+// TestSignatureFromAnotherSection: an RRSIG sent in the additional
+// section for an answer RRset is taken for it, as Unbound's parser does
+// (its val_unalgo_anchor, val_positive); it must still verify: with the
+// data changed the answer stays Bogus.
+func TestSignatureFromAnotherSection(t *testing.T) {
+	move := func(tamper bool) func(string, uint16, *dns.Msg) {
+		return func(name string, _ uint16, m *dns.Msg) {
+			if name != "www.test." {
+				return
+			}
+			var keep []dns.RR
+			for _, rr := range m.Answer {
+				switch rr := rr.(type) {
+				case *dns.RRSIG:
+					m.Extra = append(m.Extra, rr)
+					continue
+				case *dns.A:
+					if tamper {
+						rr.A[3]++
+					}
+				}
+				keep = append(keep, rr)
+			}
+			m.Answer = keep
+		}
+	}
+	w := standardWorld(t, nil)
+	w.mutate = move(false)
+	if vd := w.validate("www.test.", dns.TypeA); vd.Security != Secure || !hasRRSIG(vd.Answer) {
+		t.Errorf("RRSIG in the additional section: %v (EDE %v) answer %v, want secure with the RRSIG", vd.Security, vd.EDE, vd.Answer)
+	}
+	w.mutate = move(true)
+	if vd := w.validate("www.test.", dns.TypeA); vd.Security != Bogus {
+		t.Errorf("changed data, RRSIG in the additional section: %v, want bogus", vd.Security)
+	}
+}
+
+func hasRRSIG(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeRRSIG {
+			return true
+		}
+	}
+	return false
+}
