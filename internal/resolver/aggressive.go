@@ -17,8 +17,8 @@ import (
 // answered NXDOMAIN (or NODATA, for a type its own NSEC lacks) from them,
 // with AD, without asking upstream. A random-subdomain flood against a
 // signed zone then costs the zone's servers one query per NSEC span, not
-// one per name. Only NSEC is used; NSEC3 aggressive use (RFC 8198 §5.2)
-// is not implemented: NSEC3 denials are asked upstream as before.
+// one per name. NSEC3 records are kept and used the same way
+// (aggressive_nsec3.go, RFC 8198 §5.2).
 
 // answerKind is what the stored NSEC records prove about a question.
 type answerKind int
@@ -56,8 +56,7 @@ func (r *Resolver) learnNSEC(res Result) {
 	}
 	zone := dnsname.Canonical(soa.Hdr.Name)
 	var soaSet []dns.RR
-	nsecs := map[string][]dns.RR{}
-	var owners []string
+	nsecs, nsec3s := denialSets{}, denialSets{}
 	for _, rr := range res.Authority {
 		h := rr.Header()
 		owner := dnsname.Canonical(h.Name)
@@ -66,10 +65,11 @@ func (r *Resolver) learnNSEC(res Result) {
 			soaSet = append(soaSet, rr)
 		case *dns.NSEC:
 			if dnsname.IsSubdomain(owner, zone) {
-				if nsecs[owner] == nil {
-					owners = append(owners, owner)
-				}
-				nsecs[owner] = append(nsecs[owner], rr)
+				nsecs.add(owner, rr)
+			}
+		case *dns.NSEC3:
+			if owner != zone && dnsname.Parent(owner) == zone {
+				nsec3s.add(owner, rr)
 			}
 		case *dns.RRSIG:
 			if dnsname.Canonical(rr.SignerName) != zone {
@@ -80,22 +80,51 @@ func (r *Resolver) learnNSEC(res Result) {
 				soaSet = append(soaSet, rr)
 			case rr.TypeCovered == dns.TypeNSEC && int(rr.Labels) >= ownerLabels(owner):
 				// an NSEC signed as expanded from a wildcard is a replay
-				nsecs[owner] = append(nsecs[owner], rr)
+				nsecs.add(owner, rr)
+			case rr.TypeCovered == dns.TypeNSEC3 && int(rr.Labels) == dnsname.Labels(owner):
+				nsec3s.add(owner, rr)
 			}
 		}
 	}
-	var sets [][]dns.RR
-	for _, o := range owners {
-		if hasSig(nsecs[o]) {
-			sets = append(sets, nsecs[o])
-		}
-	}
-	if len(sets) == 0 || !hasSig(soaSet) {
+	if !hasSig(soaSet) {
 		return
 	}
 	// RFC 9077 §3: a denial lives no longer than the SOA's TTL and MINIMUM.
 	ttl := time.Duration(min(soa.Hdr.Ttl, soa.Minttl)) * time.Second
-	r.nsec.Add(zone, soaSet, sets, ttl)
+	if sets := nsecs.signed(); len(sets) > 0 {
+		r.nsec.Add(zone, soaSet, sets, ttl)
+	}
+	if sets := nsec3s.signed(); len(sets) > 0 && r.nsec3 != nil {
+		r.nsec3.Add(zone, soaSet, sets, ttl)
+	}
+}
+
+// denialSets gathers the NSEC or NSEC3 records of a denial and their
+// RRSIGs by owner, in the order first seen.
+type denialSets struct {
+	owners []string
+	sets   map[string][]dns.RR
+}
+
+func (d *denialSets) add(owner string, rr dns.RR) {
+	if d.sets == nil {
+		d.sets = map[string][]dns.RR{}
+	}
+	if d.sets[owner] == nil {
+		d.owners = append(d.owners, owner)
+	}
+	d.sets[owner] = append(d.sets[owner], rr)
+}
+
+// signed returns the sets that hold a record and an RRSIG over it.
+func (d *denialSets) signed() [][]dns.RR {
+	var out [][]dns.RR
+	for _, o := range d.owners {
+		if hasSig(d.sets[o]) {
+			out = append(out, d.sets[o])
+		}
+	}
+	return out
 }
 
 // ownerLabels is the label count an RRSIG over an RRset owned by owner
@@ -124,22 +153,43 @@ func hasSig(rrs []dns.RR) bool {
 // aggressive answers q from the stored NSEC records when they prove it
 // NXDOMAIN or NODATA: a Secure result whose authority section holds the
 // zone's SOA and the NSEC records of the proof, with the TTL left to the
-// shortest-lived of them. DS questions are never answered (their denial
-// belongs to the parent zone, whose records may not be the ones kept).
+// shortest-lived of them. A DS question is answered from the records of
+// the zone above the name, where a DS lives (RFC 4035 §5.2): never from
+// the name's own zone when it is itself an apex.
 func (r *Resolver) aggressive(q dns.Question) (Result, bool) {
-	if r.nsec == nil || q.Qclass != dns.ClassINET || q.Qtype == dns.TypeDS || q.Qtype == dns.TypeANY {
+	if r.nsec == nil || q.Qclass != dns.ClassINET || q.Qtype == dns.TypeANY {
 		return Result{}, false
 	}
 	name := dnsname.Canonical(q.Name)
-	zone, ok := r.nsec.Zone(name)
+	holder := name
+	if q.Qtype == dns.TypeDS {
+		if name == "." {
+			return Result{}, false
+		}
+		holder = dnsname.Parent(name)
+	}
+	if res, ok := r.aggressiveFrom(r.nsec, r.prove, holder, name, q.Qtype); ok {
+		return res, true
+	}
+	if r.nsec3 == nil {
+		return Result{}, false
+	}
+	return r.aggressiveFrom(r.nsec3, r.prove3, holder, name, q.Qtype)
+}
+
+// aggressiveFrom answers name and qtype from the records of store (NSEC
+// or NSEC3) of the closest zone at or above holder that prove it.
+func (r *Resolver) aggressiveFrom(store *cache.NSECs, prove func(zone, name string, qtype uint16) (answerKind, []cache.NSECSpan),
+	holder, name string, qtype uint16) (Result, bool) {
+	zone, ok := store.Zone(holder)
 	if !ok {
 		return Result{}, false
 	}
-	kind, spans := r.prove(zone, name, q.Qtype)
+	kind, spans := prove(zone, name, qtype)
 	if kind == unproven {
 		return Result{}, false
 	}
-	soa, soaExpires, ok := r.nsec.SOA(zone)
+	soa, soaExpires, ok := store.SOA(zone)
 	if !ok {
 		return Result{}, false
 	}
@@ -171,8 +221,9 @@ func (r *Resolver) prove(zone, name string, qtype uint16) (answerKind, []cache.N
 	case !ok:
 		return unproven, nil
 	case span.Owner == name:
+		// A delegation's NSEC in the parent denies only its DS.
 		delegation := span.Has(dns.TypeNS) && !span.Has(dns.TypeSOA)
-		if delegation || span.Has(qtype) || span.Has(dns.TypeCNAME) || qtype == dns.TypeNSEC || qtype == dns.TypeRRSIG {
+		if delegation && qtype != dns.TypeDS || span.Has(qtype) || span.Has(dns.TypeCNAME) || qtype == dns.TypeNSEC || qtype == dns.TypeRRSIG {
 			return unproven, nil
 		}
 		return provenNoData, []cache.NSECSpan{span}

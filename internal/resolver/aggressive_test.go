@@ -203,9 +203,9 @@ func TestAggressiveNSECTrace(t *testing.T) {
 }
 
 // TestAggressiveNSECNotFromInsecure keeps nothing from denials that are
-// not Secure: the unsigned sub.example.test. and the NSEC3 zone
-// other.test. (NSEC3 aggressive use is not implemented) ask upstream for
-// every name.
+// not Secure: the unsigned sub.example.test. asks upstream for every
+// name. (nx2.other.test.'s hash lies outside the NSEC3 spans nx1's
+// denial showed: it is asked upstream too.)
 func TestAggressiveNSECNotFromInsecure(t *testing.T) {
 	t.Parallel()
 	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
@@ -237,4 +237,34 @@ func hasRRType(rrs []dns.RR, t uint16) bool {
 		}
 	}
 	return false
+}
+
+// TestAggressiveNSECDS: a DS question is answered from the NSEC records
+// of the zone above the name, where a DS lives (deckard nsec_aggr_cache
+// asks DS of names below a proven NXDOMAIN); the DS of a kept zone's own
+// apex lives in its parent and is asked upstream.
+func TestAggressiveNSECDS(t *testing.T) {
+	t.Parallel()
+	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tb.Close() })
+	clock := &testClock{t: time.Now()}
+	r, sends := aggressiveResolver(t, tb, clock, false)
+	if m := askAD(r, "nonexistent.example.test.", dns.TypeA); m.Rcode != dns.RcodeNameError || !m.AuthenticatedData {
+		t.Fatalf("first NXDOMAIN: rcode %s AD %v", dns.RcodeToString[m.Rcode], m.AuthenticatedData)
+	}
+	before := sends.Load()
+	m := askAD(r, "deeper.nope.example.test.", dns.TypeDS)
+	if n := sends.Load() - before; n != 0 || m.Rcode != dns.RcodeNameError || !m.AuthenticatedData {
+		t.Errorf("DS below a proven NXDOMAIN: %d sends, rcode %s AD %v, want 0, NXDOMAIN, AD", n, dns.RcodeToString[m.Rcode], m.AuthenticatedData)
+	}
+	before = sends.Load()
+	if m := askAD(r, "example.test.", dns.TypeDS); m.Rcode != dns.RcodeSuccess || len(m.Answer) == 0 {
+		t.Errorf("example.test. DS: rcode %s answer %v", dns.RcodeToString[m.Rcode], m.Answer)
+	}
+	if sends.Load() == before {
+		t.Error("the DS of a kept zone's apex answered from its own NSEC records")
+	}
 }

@@ -24,6 +24,10 @@ type budget struct {
 	// forwarded keeps the upstreams' replies (forwarding mode, with a
 	// Validator) for the validator's fetch of the same question.
 	forwarded map[qkey]*dns.Msg
+	// referralDS keeps, by child zone, the DS RRset or its signed denial
+	// that a referral carried (with a Validator; reply.go), for the
+	// validator's DS fetch when the parent's servers answer no DS query.
+	referralDS map[string]*dns.Msg
 }
 
 // qkey names one resolution in progress.

@@ -32,6 +32,19 @@ const (
 	// client query (NXNSAttack; Unbound's MAX_TARGET_NX is 5).
 	maxFailedTargets = 5
 
+	// maxAggressiveHashes bounds the NSEC3 hashes one aggressive lookup
+	// computes (aggressive_nsec3.go): one per label from the name up to
+	// its zone, and the two names it must see covered. A name deeper
+	// than that is asked upstream, so no query buys unbounded hashing
+	// (CVE-2023-50868, the NSEC3 closest encloser exhaustion).
+	maxAggressiveHashes = 16
+
+	// maxReferralDS bounds the DS RRsets (or their denials) kept from
+	// referrals for one client query's validation (reply.go): enough for
+	// every zone cut of a full CNAME chain, so that a query meeting
+	// endless referrals cannot make its memory grow with them.
+	maxReferralDS = 64
+
 	// maxChain bounds the CNAME and DNAME links followed for one client
 	// query (RFC 1034 §3.6.2; BIND's max-restarts). It ends CNAME loops.
 	maxChain = 11

@@ -27,9 +27,10 @@ import (
 // deckard/scenario_guide.rst) against the resolver: the RANGE entries
 // become the upstream network (Config.Exchange), the STEPs are client
 // queries and checks, the clock is fixed and moves only with TIME_PASSES,
-// and nothing leaves the process. Scenarios that need what the resolver
-// does not have yet (DNSSEC validation, forwarding, scripted out-queries)
-// are skipped with the reason.
+// and nothing leaves the process. Scenarios with a trust-anchor run with
+// the Validator. Scenarios that need what the resolver does not have
+// (forwarding and stub zones in the scenario's config, Knot Resolver
+// modules, scripted out-queries, raw packets) are skipped with the reason.
 
 // rplEntry is one ENTRY_BEGIN ... ENTRY_END block.
 type rplEntry struct {
@@ -141,7 +142,9 @@ func parseRPL(path string) (*rplScenario, error) {
 		case entry == nil:
 			// SCENARIO_BEGIN, SCENARIO_END and the like.
 		default:
-			if err := entryLine(entry, fields, line, &section, origin); err != nil {
+			if err := entryLine(entry, fields, line, &section, origin); errors.Is(err, errUnrepresentable) {
+				sc.skipf("%v", err)
+			} else if err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", path, lineNo, err)
 			}
 			if fields[0] == "HEX_ANSWER_BEGIN" || fields[0] == "RAW" || fields[0] == "HEX_EDNSDATA_BEGIN" {
@@ -197,6 +200,23 @@ func (sc *rplScenario) configLine(f []string, inStub bool) (bool, bool) {
 			text = text[i+1 : j]
 		}
 		sc.anchors = append(sc.anchors, text)
+		// DSA anchors skip the scenario; no replay-only switch makes the
+		// Validator accept DSA. Decided for issue #5 because (1) the
+		// switch would have to be a verification hook in the Validator's
+		// non-test code (validate and dnssec are what the resolver
+		// links; a _test.go file of package resolver cannot reach their
+		// internals), a path by which a validator could be made to
+		// accept an algorithm RFC 8624 §3.1 says it MUST NOT; and (2) a
+		// throwaway prototype of it (crypto/dsa; Unbound's scenarios sign
+		// in DER, not RFC 2536's T|R|S) measured what it would buy:
+		// unbound/val 58 of 90 run pass relaxed, the validator sets
+		// together 127 of 169 (75%), below the 80% target. Most failures
+		// it added are Unbound's own choices, not DSA or proof logic: 11
+		// scenarios ask RD=0 questions Unbound answers from its cache
+		// (rensa refuses them, EDE 21), others send a NODATA without a
+		// SOA, which rensa's iterator takes for a lame reply. The proof
+		// logic those scenarios exercise is covered by the RSA and ECDSA
+		// scenarios and the validate tests.
 		if rr, err := dns.NewRR("$TTL 3600\n" + text); err == nil && anchorAlgorithm(rr) == dns.DSA {
 			sc.skipf("DSA (algorithm 3) anchor: RFC 8624 §3.1 says validators MUST NOT validate DSA")
 		}
@@ -206,6 +226,15 @@ func (sc *rplScenario) configLine(f []string, inStub bool) (bool, bool) {
 		} else {
 			sc.skipf("val-override-date: %s (no signature time checks) is not supported", val)
 		}
+	case "val-override-timestamp:":
+		// Deckard's form of val-override-date: POSIX seconds.
+		if secs, err := strconv.ParseInt(val, 10, 64); err == nil {
+			sc.valDate = time.Unix(secs, 0)
+		}
+	case "features:", "feature-list:":
+		// Deckard's module_* scenarios configure Knot Resolver modules
+		// (policy, DNS64, renumbering, static hints): not rensa's.
+		sc.skipf("Knot Resolver module configuration (%s) is not supported", f[0])
 	case "trust-anchor-file:", "auto-trust-anchor-file:", "domain-insecure:":
 		sc.skipf("%s is not supported", f[0])
 	}
@@ -282,7 +311,9 @@ func entryRR(m *dns.Msg, s int, line, origin string) error {
 		m.Question = append(m.Question, q)
 		return nil
 	}
-	zp := dns.NewZoneParser(strings.NewReader(line), origin, "")
+	// Scenario files indent records; in master-file syntax a leading
+	// blank would mean "the previous owner".
+	zp := dns.NewZoneParser(strings.NewReader(strings.TrimSpace(line)), origin, "")
 	zp.SetDefaultTTL(3600)
 	rr, ok := zp.Next()
 	if !ok {
@@ -292,6 +323,9 @@ func entryRR(m *dns.Msg, s int, line, origin string) error {
 		return nil
 	}
 	sortBitmap(rr)
+	if err := checkGenericLength(rr, line); err != nil {
+		return err
+	}
 	switch s {
 	case 1:
 		m.Answer = append(m.Answer, rr)
@@ -299,6 +333,41 @@ func entryRR(m *dns.Msg, s int, line, origin string) error {
 		m.Ns = append(m.Ns, rr)
 	default:
 		m.Extra = append(m.Extra, rr)
+	}
+	return nil
+}
+
+// errUnrepresentable marks a scenario record that a miekg/dns message
+// cannot carry as the scenario wrote it.
+var errUnrepresentable = errors.New("record cannot be represented")
+
+// checkGenericLength refuses a record written in RFC 3597's generic form
+// ("\# 5 0102030405") whose data does not fit its type: the scenario
+// means the malformed bytes on the wire (Unbound's val_scrub_rr_length),
+// but miekg/dns parses the record as its type and would send a different,
+// well-formed one.
+func checkGenericLength(rr dns.RR, line string) error {
+	f := strings.Fields(line)
+	i := slices.Index(f, `\#`)
+	if i < 0 || i+1 >= len(f) {
+		return nil
+	}
+	declared, err := strconv.Atoi(f[i+1])
+	if err != nil {
+		return nil
+	}
+	buf := make([]byte, dns.MaxMsgSize)
+	end, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnrepresentable, err)
+	}
+	nameEnd, err := dns.PackDomainName(rr.Header().Name, buf, 0, nil, false)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnrepresentable, err)
+	}
+	if got := end - nameEnd - 10; got != declared {
+		return fmt.Errorf("%w: %s data of %d octets, %d as %s", errUnrepresentable, dns.TypeToString[rr.Header().Rrtype], declared, got,
+			"miekg/dns packs it (RFC 3597 data the wrong size for its type)")
 	}
 	return nil
 }
@@ -375,7 +444,9 @@ func (sc *rplScenario) replay() (strict, relaxed bool, reason string) {
 			got := answers[0]
 			answers = answers[1:]
 			s, rl, why := checkRPL(st.entry, got)
-			if !s && reason == "" {
+			// The reason given is the first relaxed failure's, else the
+			// first strict one's.
+			if !s && (reason == "" || relaxed && !rl) {
 				reason = fmt.Sprintf("step %d: %s", st.n, why)
 			}
 			strict, relaxed = strict && s, relaxed && rl
@@ -416,12 +487,13 @@ func (sc *rplScenario) answer(step int, server netip.Addr, m *dns.Msg, tcp bool)
 
 func (e *rplEntry) matches(q dns.Question, m *dns.Msg, tcp bool) bool {
 	if len(e.msg.Question) == 0 {
-		return !e.match["qname"] && !e.match["qtype"] && !e.match["subdomain"]
+		return !e.match["qname"] && !e.match["qtype"] && !e.match["subdomain"] && !e.match["question"]
 	}
 	eq := e.msg.Question[0]
+	question := e.match["question"] // Deckard: the whole question section
 	switch {
-	case e.match["qtype"] && eq.Qtype != q.Qtype,
-		e.match["qname"] && !strings.EqualFold(eq.Name, q.Name),
+	case (e.match["qtype"] || question) && eq.Qtype != q.Qtype,
+		(e.match["qname"] || question) && !strings.EqualFold(eq.Name, q.Name),
 		e.match["subdomain"] && !dns.IsSubDomain(strings.ToLower(eq.Name), strings.ToLower(q.Name)),
 		e.match["TCP"] && !tcp, e.match["UDP"] && tcp,
 		e.match["DO"] && (m.IsEdns0() == nil || !m.IsEdns0().Do()),
@@ -432,33 +504,41 @@ func (e *rplEntry) matches(q dns.Question, m *dns.Msg, tcp bool) bool {
 }
 
 // checkRPL compares a reply with a CHECK_ANSWER entry: strictly (rcode,
-// flags, all sections) and relaxed (rcode, AD flag, answer section).
+// flags, all sections) and relaxed (rcode, AD flag, answer section). A
+// MATCH line naming sections or fields (Deckard's "flags rcode question
+// answer") limits the comparison to those, as the scenario asks; "all"
+// and a MATCH naming none compare everything.
 func checkRPL(e *rplEntry, got *dns.Msg) (strict, relaxed bool, why string) {
 	if got == nil {
 		return false, false, "no reply"
 	}
+	all := e.match["all"] || e.match["all_noedns"]
+	named := false
+	for _, f := range []string{"rcode", "flags", "question", "answer", "authority", "additional"} {
+		named = named || e.match[f]
+	}
+	checks := func(field string) bool { return all || !named || e.match[field] }
+	listed := func(field string) bool { return all || e.match[field] }
 	want := e.msg
 	var errs []error
-	if got.Rcode != want.Rcode {
-		errs = append(errs, fmt.Errorf("rcode %s, want %s", dns.RcodeToString[got.Rcode], dns.RcodeToString[want.Rcode]))
+	if checks("rcode") && got.Rcode != want.Rcode {
+		errs = append(errs, fmt.Errorf("rcode %s, want %s%s", dns.RcodeToString[got.Rcode], dns.RcodeToString[want.Rcode], edeText(got)))
 	}
-	if got.AuthenticatedData != want.AuthenticatedData {
+	if checks("flags") && got.AuthenticatedData != want.AuthenticatedData {
 		errs = append(errs, fmt.Errorf("AD %v, want %v", got.AuthenticatedData, want.AuthenticatedData))
 	}
-	if d := sectionDiff(got.Answer, want.Answer); d != "" {
+	if d := sectionDiff(got.Answer, want.Answer); checks("answer") && d != "" {
 		errs = append(errs, fmt.Errorf("answer: %s", d))
 	}
 	relaxed = len(errs) == 0
-	if !e.match["all"] && !e.match["all_noedns"] {
-		return relaxed, relaxed, errText(errs)
-	}
-	if d := sectionDiff(got.Ns, want.Ns); d != "" {
+	if d := sectionDiff(got.Ns, want.Ns); listed("authority") && d != "" {
 		errs = append(errs, fmt.Errorf("authority: %s", d))
 	}
-	if d := sectionDiff(withoutOPT(got.Extra), withoutOPT(want.Extra)); d != "" {
+	if d := sectionDiff(withoutOPT(got.Extra), withoutOPT(want.Extra)); listed("additional") && d != "" {
 		errs = append(errs, fmt.Errorf("additional: %s", d))
 	}
-	if got.Authoritative != want.Authoritative || got.RecursionAvailable != want.RecursionAvailable || got.RecursionDesired != want.RecursionDesired {
+	if listed("flags") && (got.Authoritative != want.Authoritative || got.RecursionAvailable != want.RecursionAvailable ||
+		got.RecursionDesired != want.RecursionDesired) {
 		errs = append(errs, fmt.Errorf("flags AA %v RA %v RD %v, want %v %v %v", got.Authoritative, got.RecursionAvailable,
 			got.RecursionDesired, want.Authoritative, want.RecursionAvailable, want.RecursionDesired))
 	}
@@ -466,6 +546,21 @@ func checkRPL(e *rplEntry, got *dns.Msg) (strict, relaxed bool, why string) {
 		return true, true, ""
 	}
 	return false, relaxed, errText(errs)
+}
+
+// edeText returns the Extended DNS Error of m as " (EDE n: text)", or
+// "": the validator's reason for a SERVFAIL.
+func edeText(m *dns.Msg) string {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return ""
+	}
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			return fmt.Sprintf(" (EDE %d: %s)", e.InfoCode, e.ExtraText)
+		}
+	}
+	return ""
 }
 
 func errText(errs []error) string {
@@ -503,28 +598,48 @@ func withoutOPT(rrs []dns.RR) []dns.RR {
 	return out
 }
 
-// TestConformanceReplay replays the iterator scenarios of Deckard and
-// Unbound (or the directory in $REPLAY_DIR) and prints, per set, how many
-// pass strictly and relaxed and how many are skipped and why. The failures
-// and skips are written to testdata/replay-results.txt; the test fails if
-// fewer pass relaxed than testdata/replay-baseline.txt records.
+// validatorSets are the scenario sets that exercise the validator, and
+// validatorTargetPercent the share of those run that must pass relaxed
+// (issue #5).
+var validatorSets = []string{"deckard/resolver/val_*", "deckard/resolver/other", "unbound/val"}
+
+const validatorTargetPercent = 80
+
+// TestConformanceReplay replays the iterator and validator scenarios of
+// Deckard and Unbound (or the directory in $REPLAY_DIR, printing each
+// failure) and prints, per set, how many pass strictly and relaxed and
+// how many are skipped and why, then the validator sets together against
+// validatorTargetPercent. The failures and skips are written to
+// testdata/replay-results.txt; the test fails if fewer pass relaxed than
+// testdata/replay-baseline.txt records, or if the validator sets fall
+// below the target.
 func TestConformanceReplay(t *testing.T) {
 	// Validator scenarios use RSA keys of 512 bits (RFC 5155's), which
 	// crypto/rsa refuses by default.
 	t.Setenv("GODEBUG", "rsa1024min=0")
-	sets := map[string]string{
-		"deckard/resolver/iter_*": "../../../shared/conformance/deckard/resolver/iter_*.rpl",
-		"unbound/iter":            "../../../shared/conformance/unbound/iter/*.rpl",
-		"deckard/resolver/val_*":  "../../../shared/conformance/deckard/resolver/val_*.rpl",
-		"unbound/val":             "../../../shared/conformance/unbound/val/*.rpl",
+	const deckard = "../../../shared/conformance/deckard/resolver/"
+	sets := map[string][]string{
+		"deckard/resolver/iter_*": {deckard + "iter_*.rpl"},
+		"unbound/iter":            {"../../../shared/conformance/unbound/iter/*.rpl"},
+		"deckard/resolver/val_*":  {deckard + "val_*.rpl"},
+		"unbound/val":             {"../../../shared/conformance/unbound/val/*.rpl"},
+		// The rest of Deckard's resolver scenarios: aggressive NSEC and
+		// NSEC3, proofs, blacklies, forwarding, modules, captured zones.
+		"deckard/resolver/other": {deckard + "nsec*.rpl", deckard + "black_*.rpl", deckard + "fwd_*.rpl",
+			deckard + "module_*.rpl", deckard + "world_*.rpl"},
 	}
 	if dir := os.Getenv("REPLAY_DIR"); dir != "" {
-		sets = map[string]string{dir: filepath.Join(dir, "*.rpl")}
+		sets = map[string][]string{dir: {filepath.Join(dir, "*.rpl")}}
 	}
 	var report strings.Builder
 	baseline := readBaseline(t)
+	var valRan, valRelaxed int // over validatorSets
 	for _, name := range slices.Sorted(mapKeysOf(sets)) {
-		files, _ := filepath.Glob(sets[name])
+		var files []string
+		for _, pattern := range sets[name] {
+			more, _ := filepath.Glob(pattern)
+			files = append(files, more...)
+		}
 		if len(files) == 0 {
 			t.Logf("%s: no scenarios found", name)
 			continue
@@ -562,11 +677,22 @@ func TestConformanceReplay(t *testing.T) {
 		for _, why := range slices.Sorted(mapKeysOf(reasons)) {
 			t.Logf("  skipped %d: %s", reasons[why], why)
 		}
+		if slices.Contains(validatorSets, name) {
+			valRan, valRelaxed = valRan+ran, valRelaxed+relaxed
+		}
 		if min, ok := baseline[name]; ok && relaxed < min {
 			t.Errorf("%s: %d scenarios pass relaxed, fewer than the %d recorded in testdata/replay-baseline.txt", name, relaxed, min)
 		}
 	}
-	if os.Getenv("REPLAY_DIR") == "" {
+	if os.Getenv("REPLAY_DIR") != "" {
+		t.Log("\n" + report.String())
+	} else {
+		pct := 100 * float64(valRelaxed) / float64(max(valRan, 1))
+		t.Logf("validator scenarios (%s): %d of %d run pass relaxed (%.1f%%), target %d%%",
+			strings.Join(validatorSets, ", "), valRelaxed, valRan, pct, validatorTargetPercent)
+		if pct < validatorTargetPercent {
+			t.Errorf("validator scenarios pass %.1f%%, below the %d%% target", pct, validatorTargetPercent)
+		}
 		if err := os.WriteFile("testdata/replay-results.txt", []byte(report.String()), 0o644); err != nil {
 			t.Error(err)
 		}

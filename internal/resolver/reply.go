@@ -78,8 +78,37 @@ func (q *query) referral(c classified) {
 		q.to(stepPickServer, "unusable referral: %v", err)
 		return
 	}
+	q.keepReferralDS(c.deleg.Zone)
 	q.setZone(c.deleg.Zone, c.deleg.NS, c.deleg.Glue)
 	q.to(stepPickServer, "referral to %s", q.zone)
+}
+
+// keepReferralDS keeps the DS RRset of child, or the NSEC/NSEC3 records
+// denying it, that the referral from q.zone carried, with their RRSIGs
+// (what a server sends with a referral to a DO query, RFC 4035 §3.1.4):
+// the Validator may need them when the parent's servers answer no DS
+// query (Unbound takes the DS from the referral). Only records in the
+// zone's bailiwick are kept; the Validator still proves them, so a forged
+// record can make the answer Bogus, never Secure.
+func (q *query) keepReferralDS(child string) {
+	if q.r.cfg.Validator == nil || len(q.b.referralDS) >= maxReferralDS {
+		return
+	}
+	ref := &dns.Msg{Ns: scrub(q.reply.Ns, q.zone)}
+	m := dsFromReferral(ref, child) // validate_hook.go
+	if m == nil || len(m.Answer) == 0 && len(m.Ns) == 0 {
+		return
+	}
+	if q.b.referralDS == nil {
+		q.b.referralDS = map[string]*dns.Msg{}
+	}
+	q.b.referralDS[child] = m
+}
+
+// referralDSFor returns the DS reply kept from a referral to name, nil
+// when there is none.
+func (b *budget) referralDSFor(name string) *dns.Msg {
+	return b.referralDS[name]
 }
 
 // negative ends with NXDOMAIN or NODATA for the chain's target, caching

@@ -105,9 +105,10 @@ type Config struct {
 	ServeStale time.Duration
 
 	// NoAggressiveNSEC turns off the aggressive use of validated NSEC
-	// records (RFC 8198, aggressive.go): with a Validator, names that the
-	// NSEC records of a Secure denial cover are otherwise answered
-	// NXDOMAIN or NODATA from the cache, without asking upstream.
+	// and NSEC3 records (RFC 8198, aggressive.go, aggressive_nsec3.go):
+	// with a Validator, names that the records of a Secure denial prove
+	// absent are otherwise answered NXDOMAIN or NODATA from the cache,
+	// without asking upstream.
 	// Default: false, aggressive use on (LIMITS.md).
 	NoAggressiveNSEC bool
 
@@ -204,6 +205,7 @@ type Resolver struct {
 	fwd                    *forwarders       // Config.Forward; nil when iterating
 	fast                   fastCachePointer  // RawHandler's wire cache (fast.go); nil until used
 	nsec                   *cache.NSECs      // validated NSEC records (aggressive.go); nil when off
+	nsec3                  *cache.NSECs      // validated NSEC3 records (aggressive_nsec3.go); nil when off
 }
 
 // DefaultAllow returns the client ranges answered by default: loopback,
@@ -263,7 +265,7 @@ func New(cfg Config) (*Resolver, error) {
 		fwd:         newForwarders(cfg.Forward),
 	}
 	if cfg.Validator != nil && !cfg.NoAggressiveNSEC {
-		r.nsec = cache.NewNSECs(cfg.Now)
+		r.nsec, r.nsec3 = cache.NewNSECs(cfg.Now), cache.NewNSECs(cfg.Now)
 	}
 	jar, err := cookie.NewClientJar(cookie.ClientConfig{Rand: cfg.Rand})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -250,6 +251,38 @@ func (r *Resolver) fromCache(req *dns.Msg) (res Result, fresh, ok bool) {
 	defer cancel()
 	res = r.validated(ctx, q, res, &budget{active: map[qkey]bool{}})
 	return res, false, true
+}
+
+// withSignatures returns answer with the RRSIGs among fetched that cover
+// one of its RRsets (same owner, type covered) and that it lacks: an
+// Insecure answer is served as resolved, without DO, so its signatures
+// come from the Validator's fetch (Verdict.Answer), for DO clients (RFC
+// 4035 §3.2.1; forClient strips them for others). Records of fetched
+// that are not signatures of answer's data are never added.
+func withSignatures(answer, fetched []dns.RR) []dns.RR {
+	type set struct {
+		name  string
+		rtype uint16
+	}
+	have := map[set]bool{}
+	for _, rr := range answer {
+		have[set{dns.CanonicalName(rr.Header().Name), rr.Header().Rrtype}] = true
+	}
+	var out []dns.RR
+	for _, rr := range fetched {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok || !have[set{dns.CanonicalName(sig.Hdr.Name), sig.TypeCovered}] || slices.ContainsFunc(answer, func(a dns.RR) bool { return dns.IsDuplicate(a, sig) }) {
+			continue
+		}
+		if out == nil {
+			out = append(make([]dns.RR, 0, len(answer)+len(fetched)), answer...)
+		}
+		out = append(out, sig)
+	}
+	if out == nil {
+		return answer
+	}
+	return out
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

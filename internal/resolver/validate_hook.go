@@ -53,6 +53,7 @@ func (r *Resolver) validated(ctx context.Context, q dns.Question, res Result, b 
 		if res.EDE == nil {
 			res.EDE = vd.EDE
 		}
+		res.Answer = withSignatures(res.Answer, vd.Answer) // serve.go
 	}
 	return res
 }
@@ -171,6 +172,16 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 		return r.forwardFetch(ctx, b, name, qtype)
 	}
 	reply, err := r.fetchFrom(ctx, b, name, qtype, qtype)
+	if err == nil && qtype == dns.TypeDS {
+		if m := dsFromReferral(reply, name); m != nil {
+			return m, nil // a DS query answered by a referral: its DS or denial
+		}
+	}
+	if err != nil && qtype == dns.TypeDS {
+		if m := b.referralDSFor(name); m != nil {
+			return m, nil // reply.go: what the referral to name carried
+		}
+	}
 	if err != nil && qtype == dns.TypeDS && name != "." && !errors.Is(err, errFetchLimit) && ctx.Err() == nil {
 		// Some servers answer no DS query, but send the DS (or its
 		// signed denial) with their referrals: ask for the name's NS.

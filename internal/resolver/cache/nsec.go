@@ -76,11 +76,13 @@ func NewNSECs(now func() time.Time) *NSECs {
 	return &NSECs{now: now, zones: map[string]*nsecZone{}}
 }
 
-// Add stores the NSEC records of zone, each set an NSEC and its RRSIGs,
+// Add stores the NSEC records of zone, each set an NSEC (or an NSEC3,
+// in a store kept for NSEC3 apart) and its RRSIGs,
 // and the zone's SOA with its RRSIGs, all proven Secure by the caller.
 // Each is kept for at most ttl (the caller's RFC 9077 bound: the smaller
 // of the SOA TTL and MINIMUM), its own TTL, MaxNegativeTTL, and the end of
-// its signatures' validity. Sets without exactly one NSEC are ignored.
+// its signatures' validity. Sets without exactly one NSEC or NSEC3 are
+// ignored.
 func (c *NSECs) Add(zone string, soa []dns.RR, sets [][]dns.RR, ttl time.Duration) {
 	zone = dnsname.Canonical(zone)
 	now := c.now()
@@ -98,27 +100,36 @@ func (c *NSECs) Add(zone string, soa []dns.RR, sets [][]dns.RR, ttl time.Duratio
 		z.soa, z.soaStored, z.soaExpires = clamped(soa, life), now, now.Add(life)
 	}
 	for _, set := range sets {
-		var n *dns.NSEC
-		for _, rr := range set {
-			if x, ok := rr.(*dns.NSEC); ok {
-				if n != nil {
-					n = nil
-					break
-				}
-				n = x
-			}
-		}
-		if n == nil {
+		owner, next, types, ok := spanOf(set, zone)
+		if !ok {
 			continue
 		}
 		life := lifetime(set, ttl, now)
 		if life <= 0 {
 			continue
 		}
-		owner := dnsname.Canonical(n.Hdr.Name)
-		z.put(NSECSpan{Owner: owner, Next: dnsname.Canonical(n.NextDomain), Types: append([]uint16(nil), n.TypeBitMap...),
+		z.put(NSECSpan{Owner: owner, Next: next, Types: append([]uint16(nil), types...),
 			RRs: clamped(set, life), Expires: now.Add(life), key: dnsname.SortKey(owner), stored: now}, now)
 	}
+}
+
+// spanOf returns the owner, next name and types of the one NSEC or NSEC3
+// record of set; not ok when it has none or several. An NSEC3's next
+// name is its next hashed owner name in zone (RFC 5155 §3.1.7), so that
+// NSEC3 spans sort and match like NSEC ones over the hashed names.
+func spanOf(set []dns.RR, zone string) (owner, next string, types []uint16, ok bool) {
+	found := 0
+	for _, rr := range set {
+		switch x := rr.(type) {
+		case *dns.NSEC:
+			owner, next, types = dnsname.Canonical(x.Hdr.Name), dnsname.Canonical(x.NextDomain), x.TypeBitMap
+			found++
+		case *dns.NSEC3:
+			owner, next, types = dnsname.Canonical(x.Hdr.Name), dnsname.Canonical(x.NextDomain+"."+zone), x.TypeBitMap
+			found++
+		}
+	}
+	return owner, next, types, found == 1
 }
 
 // makeRoom drops zones when MaxNSECZones are kept: those with nothing

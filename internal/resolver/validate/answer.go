@@ -29,9 +29,10 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 			return verdictOf(f)
 		}
 		ans, auth := groupRRsets(m.Answer), groupRRsets(m.Ns)
+		adoptSignatures(ans, m.Ns, m.Extra)
 		if rs := pick(ans, name, qtype); rs != nil && m.Rcode == dns.RcodeSuccess {
 			if f := st.positive(rs, name, auth); f != nil {
-				return verdictOf(f)
+				return unproven(f, m.Rcode, append(chain, signed(rs)...), nil)
 			}
 			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, signed(rs)...)}
 		}
@@ -41,7 +42,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 		if dn := dnameAbove(ans, name); dn != nil {
 			target, f := st.dname(dn, name)
 			if f != nil {
-				return verdictOf(f)
+				return unproven(f, m.Rcode, append(chain, signed(dn)...), nil)
 			}
 			cn := &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: dn.rrs[0].Header().Ttl}, Target: target}
 			chain = append(chain, append(signed(dn), cn)...)
@@ -50,7 +51,7 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 		}
 		if cn := pick(ans, name, dns.TypeCNAME); cn != nil && qtype != dns.TypeCNAME {
 			if f := st.positive(cn, name, auth); f != nil {
-				return verdictOf(f)
+				return unproven(f, m.Rcode, append(chain, signed(cn)...), nil)
 			}
 			chain = append(chain, signed(cn)...)
 			name = dnsname.Canonical(cn.rrs[0].(*dns.CNAME).Target)
@@ -65,6 +66,19 @@ func verdictOf(f *failure) Verdict {
 	return Verdict{Security: f.sec, EDE: f.ede()}
 }
 
+// unproven turns a failure met on the records answer and authority into
+// a verdict: an Insecure one keeps the records, with the RRSIGs they came
+// with, for the resolver to give a DO client (RFC 4035 §3.2.1 asks for
+// the signatures whether or not they could be proven); others keep
+// nothing.
+func unproven(f *failure, rcode int, answer, authority []dns.RR) Verdict {
+	vd := verdictOf(f)
+	if f.sec == Insecure {
+		vd.Rcode, vd.Answer, vd.Authority = rcode, answer, authority
+	}
+	return vd
+}
+
 // positive proves the RRset rs, owned by name: it finds the secure zone
 // of its signer through the chain of trust and verifies a signature; a
 // signature from a wildcard (fewer labels than the owner) needs a proof
@@ -74,7 +88,7 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	if signer != "" && !dnsname.IsSubdomain(rs.name, signer) {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, which is not above it", rs.name, signer)
 	}
-	zone, keys, f := st.zoneOf(rs.name, signer)
+	zone, keys, f := st.zoneOf(holder(rs.name, rs.rtype), signer)
 	switch {
 	case f != nil:
 		return f
@@ -102,6 +116,17 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	}
 	st.step(zone, denialName(p), "wildcard expansion for "+name, name+" does not exist, so the wildcard applies", f)
 	return f
+}
+
+// holder returns the name whose zone holds the records of type t at
+// name: the parent's for DS, which lives on the parent side of a zone cut
+// (RFC 4035 §5.2), so a DS question at a trust anchor's apex is outside
+// the anchor (Unbound's val_ds_afterprime); name itself otherwise.
+func holder(name string, t uint16) string {
+	if t == dns.TypeDS && name != "." {
+		return dnsname.Parent(name)
+	}
+	return name
 }
 
 // dnameAbove returns a DNAME RRset owned by an ancestor of name.
@@ -149,10 +174,10 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 			return verdictOf(bogus(dns.ExtendedErrorCodeDNSBogus, "the SOA of the denial, %s, is not the zone of %s", soa.name, name))
 		}
 	}
-	zone, keys, f := st.zoneOf(name, signer)
+	zone, keys, f := st.zoneOf(holder(name, qtype), signer)
 	switch {
 	case f != nil:
-		return verdictOf(f)
+		return unproven(f, m.Rcode, chain, signed(denialSets(auth)...))
 	case soa == nil || signer == "":
 		return verdictOf(bogus(dns.ExtendedErrorCodeRRSIGsMissing, "unsigned negative answer for %s from secure zone %s", name, zone))
 	case zone != signer:
@@ -161,11 +186,12 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 	p, f := st.denial(zone, keys, auth)
 	if f != nil {
 		st.step(zone, "-", "denial records for "+name, "the denial is authentic", f)
-		return verdictOf(f)
+		return unproven(f, m.Rcode, chain, signed(denialSets(auth)...))
 	}
+	rcode := m.Rcode
 	switch m.Rcode {
 	case dns.RcodeNameError:
-		f = st.proveNXDomain(p, name)
+		rcode, f = st.proveNameError(p, name, qtype)
 	case dns.RcodeSuccess:
 		var res noDataResult
 		res, f = st.proveNoData(p, name, qtype)
@@ -176,14 +202,14 @@ func (st *state) negative(m *dns.Msg, name string, qtype uint16, chain []dns.RR,
 		f = bogus(dns.ExtendedErrorCodeDNSBogus, "rcode %s cannot be validated", dns.RcodeToString[m.Rcode])
 	}
 	what := fmt.Sprintf("%s has no %s records", name, dns.TypeToString[qtype])
-	if m.Rcode == dns.RcodeNameError {
+	if rcode == dns.RcodeNameError {
 		what = name + " does not exist"
 	}
 	st.step(zone, denialName(p), "denial records for "+name, what, f)
 	if f != nil {
-		return verdictOf(f)
+		return unproven(f, rcode, chain, signed(denialSets(auth)...))
 	}
-	return Verdict{Security: Secure, Rcode: m.Rcode, Answer: chain, Authority: signed(denialSets(auth)...)}
+	return Verdict{Security: Secure, Rcode: rcode, Answer: chain, Authority: signed(denialSets(auth)...)}
 }
 
 // anyAnswer proves every RRset of an ANY answer owned by name; all must

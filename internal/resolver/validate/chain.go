@@ -185,8 +185,12 @@ func (st *state) learnCut(name, parent string, keys []*dns.DNSKEY) (cutEntry, ti
 	}
 	ttl := minTTL(maxCacheTTL, plain(auth...))
 	if m.Rcode == dns.RcodeNameError {
-		if f := st.proveNXDomain(d, name); f != nil && f.sec == Bogus {
+		rcode, f := st.proveNameError(d, name, dns.TypeDS)
+		switch {
+		case f != nil && f.sec == Bogus:
 			return stopWith(f)
+		case rcode == dns.RcodeSuccess:
+			return cutEntry{kind: notCut}, ttl // an empty non-terminal
 		}
 		return cutEntry{kind: stopCut}, ttl
 	}

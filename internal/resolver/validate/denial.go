@@ -23,8 +23,8 @@ const (
 	// insecureDelegation: the name (asked for DS) is a delegation
 	// without DS: the child is Insecure, the denial itself Secure.
 	insecureDelegation
-	// optOutSpan: the name (asked for DS) lies in an NSEC3 opt-out span:
-	// it may be an unsigned delegation; the answer is Insecure.
+	// optOutSpan: the name lies in an NSEC3 opt-out span: it may be, or
+	// be under, an unsigned delegation; the answer is Insecure.
 	optOutSpan
 )
 
@@ -83,6 +83,10 @@ func (st *state) proveNXDomain(p *proof, name string) *failure {
 		return bogus(dns.ExtendedErrorCodeNSECMissing, "no NSEC from %s covers %s", p.zone, name)
 	}
 	ce := closestEncloserNSEC(n, name)
+	if ce == name {
+		// The next name is below name: name is an empty non-terminal.
+		return bogus(dns.ExtendedErrorCodeDNSBogus, "the NSEC from %s shows %s exists (an empty non-terminal): not NXDOMAIN", p.zone, name)
+	}
 	if matchingNSEC(p.nsec, wildcardAt(ce)) != nil {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "wildcard *.%s exists: %s cannot be NXDOMAIN", ce, name)
 	}
@@ -90,6 +94,22 @@ func (st *state) proveNXDomain(p *proof, name string) *failure {
 		return bogus(dns.ExtendedErrorCodeNSECMissing, "no NSEC from %s proves there is no wildcard *.%s", p.zone, ce)
 	}
 	return nil
+}
+
+// proveNameError checks an NXDOMAIN reply's proof for name and qtype: it
+// returns the rcode the proof supports. A proof that name exists as an
+// empty non-terminal without the type is a NODATA, whatever rcode the
+// server set (some set NXDOMAIN for empty non-terminals): NOERROR, as
+// Unbound has it; anything else is the NXDOMAIN proof's failure.
+func (st *state) proveNameError(p *proof, name string, qtype uint16) (int, *failure) {
+	f := st.proveNXDomain(p, name)
+	if f == nil || f.sec != Bogus {
+		return dns.RcodeNameError, f
+	}
+	if res, nf := st.proveNoData(p, name, qtype); nf == nil && res == noData {
+		return dns.RcodeSuccess, nil
+	}
+	return dns.RcodeNameError, f
 }
 
 // proveNoData checks that p proves name exists without type t (RFC 4035

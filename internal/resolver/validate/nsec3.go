@@ -153,8 +153,13 @@ func (st *state) nsec3NXDomain(p *nsec3Proof, name string) *failure {
 }
 
 // nsec3NoData: the NSEC3 of name lacks the type (§8.5, §8.6 for DS), or
-// for DS an opt-out span covers the next closer name (§8.6), or the
-// wildcard at the closest encloser lacks it (§8.7).
+// the wildcard at the closest encloser lacks it (§8.7), or an opt-out
+// span covers the next closer name (§8.6). An opt-out span there makes
+// even the wildcard proof Insecure (§9.2). For DS that span is the
+// proof; for other types name may lie in an unsigned delegation the span
+// hides, whose data the zone cannot deny: the caller makes the answer
+// Insecure, as Unbound does (val_nsec3.c, nodata case 5), rather than
+// Bogus.
 func (st *state) nsec3NoData(p *nsec3Proof, name string, t uint16) (noDataResult, *failure) {
 	m, f := st.match(p, name)
 	if f != nil {
@@ -167,17 +172,22 @@ func (st *state) nsec3NoData(p *nsec3Proof, name string, t uint16) (noDataResult
 	if f != nil {
 		return 0, f
 	}
-	if t == dns.TypeDS && optOut(nc) {
+	w, f := st.match(p, wildcardAt(ce))
+	switch {
+	case f != nil:
+		return 0, f
+	case w != nil:
+		res, f := bitmapNoData(w.TypeBitMap, name, t, p.zone)
+		if f == nil && optOut(nc) {
+			// RFC 5155 §9.2: no AD for a closest encloser proof whose
+			// next closer name lies in an opt-out span.
+			return optOutSpan, nil
+		}
+		return res, f
+	case optOut(nc):
 		return optOutSpan, nil
 	}
-	w, f := st.match(p, wildcardAt(ce))
-	if f != nil {
-		return 0, f
-	}
-	if w == nil {
-		return 0, bogus(dns.ExtendedErrorCodeNSECMissing, "no NSEC3 proves %s has no %s", name, dns.TypeToString[t])
-	}
-	return bitmapNoData(w.TypeBitMap, name, t, p.zone)
+	return 0, bogus(dns.ExtendedErrorCodeNSECMissing, "no NSEC3 proves %s has no %s", name, dns.TypeToString[t])
 }
 
 // nsec3Wildcard: for an answer from the wildcard with labels labels, the

@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"slices"
+
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/dnsname"
@@ -65,6 +67,29 @@ func groupRRsets(section []dns.RR) []*rrset {
 		}
 	}
 	return out
+}
+
+// adoptSignatures attaches to sets the RRSIGs of the other sections that
+// cover one of them (same owner, type covered) and that they lack. RFC
+// 4035 §3.1.1 puts an RRSIG in its RRset's section, but Unbound's parser
+// takes a signature from a later section for an RRset already seen
+// (msgparse.c), and some servers and Unbound's own test scenarios rely on
+// it. A signature still has to verify, so adopting one never makes data
+// Secure that its keys did not sign.
+func adoptSignatures(sets []*rrset, others ...[]dns.RR) {
+	for _, section := range others {
+		for _, rr := range section {
+			sig, ok := rr.(*dns.RRSIG)
+			if !ok {
+				continue
+			}
+			s := pick(sets, dnsname.Canonical(sig.Hdr.Name), sig.TypeCovered)
+			if s == nil || slices.ContainsFunc(s.sigs, func(x *dns.RRSIG) bool { return dns.IsDuplicate(x, sig) }) {
+				continue
+			}
+			s.sigs = append(s.sigs, sig)
+		}
+	}
 }
 
 // pick returns the RRset of type t owned by name in sets, nil if none.

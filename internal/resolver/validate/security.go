@@ -48,7 +48,10 @@ type Verdict struct {
 	// the CNAME/DNAME chain and the final RRset, each followed by its
 	// RRSIGs, and the SOA, NSEC and NSEC3 RRsets (with RRSIGs) proving a
 	// negative answer. A resolver strips the DNSSEC records for clients
-	// that did not set DO.
+	// that did not set DO. When Insecure, they are the records as far as
+	// the validation followed them, with the RRSIGs they came with
+	// (proven or not), for a resolver to add to what it serves a DO
+	// client; nil when the validation did not reach them.
 	Rcode     int
 	Answer    []dns.RR
 	Authority []dns.RR
