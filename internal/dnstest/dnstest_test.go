@@ -125,3 +125,16 @@ func TestSectionsDiff(t *testing.T) {
 		t.Errorf("Diff with a bad want line =\n%s", d)
 	}
 }
+
+// TestParseRcvbufErrors reads the count from /proc/net/snmp's layout.
+func TestParseRcvbufErrors(t *testing.T) {
+	snmp := "Ip: Forwarding DefaultTTL\nIp: 1 64\n" +
+		"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n" +
+		"Udp: 10 2 3 9 57 0\nUdpLite: InDatagrams\nUdpLite: 0\n"
+	if n, ok := parseRcvbufErrors(snmp); !ok || n != 57 {
+		t.Errorf("parseRcvbufErrors = %d, %v; want 57, true", n, ok)
+	}
+	if _, ok := parseRcvbufErrors("Udp: InDatagrams\nUdp: 10\n"); ok {
+		t.Error("no RcvbufErrors column: ok, want false")
+	}
+}

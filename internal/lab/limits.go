@@ -49,9 +49,11 @@ const (
 	poisonForged      = 32_768
 	poisonShortForged = 65_536
 	// poisonAttempts and poisonShortAttempts are A, the windows per
-	// setting.
+	// setting. The short run's three windows each cover every ID: one
+	// lost to a full receive queue on a busy machine does not leave the
+	// weak setting unpoisoned.
 	poisonAttempts      = 8
-	poisonShortAttempts = 1
+	poisonShortAttempts = 3
 	// poisonSignedAttempts caps the lookups of the DNSSEC setting, whose
 	// every lookup opens several windows (the validator asks again).
 	poisonSignedAttempts = 2

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rensa-dns/rensa/internal/auth"
 	"github.com/rensa-dns/rensa/internal/dnssec"
+	"github.com/rensa-dns/rensa/internal/dnstest"
 	"github.com/rensa-dns/rensa/internal/resolver"
 	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/server"
@@ -340,6 +341,7 @@ func (l *raceLab) measure(ctx context.Context, set Setting, fixed netip.AddrPort
 	}
 	out.Step("%d lookup(s): each time the attacker asks the resolver for a new name %s<random>.example.test. (a fresh window each time), the server's answer is held for the window, and the attacker sends %d forged replies (%d/s), each A %s.", attempts, racePrefix, forged, poisonRate, env.Addrs.Attacker)
 	wins, letters, bogus := 0, 0, 0
+	dropsBefore, dropsKnown := dnstest.UDPReceiveDrops()
 	for i := range attempts {
 		name, err := raceName(env, i)
 		if err != nil {
@@ -361,8 +363,20 @@ func (l *raceLab) measure(ctx context.Context, set Setting, fixed netip.AddrPort
 	if !fixed.IsValid() {
 		c = math.Pow(2, float64(letters))
 	}
-	sp := Spoofing{D: 1, R: poisonRate, W: float64(forged) / poisonRate, N: 1, P: ports, I: 65536, C: c}
+	// Forged replies the kernel dropped from the resolver's full receive
+	// queue never raced: F counts those delivered (a busy machine drops
+	// some when the attacker catches up in bursts).
+	dropsAfter, _ := dnstest.UDPReceiveDrops()
+	dropped := 0
+	if dropsKnown {
+		dropped = min(max(dropsAfter-dropsBefore, 0), forged*attempts)
+	}
+	delivered := float64(forged*attempts-dropped) / float64(attempts)
+	sp := Spoofing{D: 1, R: poisonRate, W: delivered / poisonRate, N: 1, P: ports, I: 65536, C: c}
 	rlo, rhi := binomialRange(attempts, sp.Ps(), 0.99)
+	if dropped > 0 {
+		out.Step("The kernel dropped %d forged replies from the resolver's full receive queue: F counts the %.0f per window that arrived.", dropped, delivered)
+	}
 	out.Step("RFC 5452: P_s = D·R·W/(N·P·I) = 1·%d·%.2f/(1·%d·65536)%s = %.3g per window; over %d windows %d to %d successes (99%%). Measured: %d.",
 		poisonRate, sp.W, int(ports), caseText(c), sp.Ps(), attempts, rlo, rhi, wins)
 	if l.signed {
@@ -372,7 +386,8 @@ func (l *raceLab) measure(ctx context.Context, set Setting, fixed netip.AddrPort
 	}
 	set.AttackSucceeded = wins > 0
 	set.add("windows of opportunity (A)", float64(attempts), "")
-	set.add("forged replies per window (F = R·W)", float64(forged), "")
+	set.add("forged replies per window (F = R·W)", delivered, "")
+	set.add("forged replies dropped by full receive queues", float64(dropped), "")
 	set.add("source ports to guess (P)", ports, "")
 	set.add("query IDs to guess (I)", 65536, "")
 	set.add("case patterns to guess (0x20)", c, "")

@@ -378,32 +378,9 @@ func freeUDPPort(t *testing.T, addr string) uint16 {
 	return pc.LocalAddr().(*net.UDPAddr).AddrPort().Port()
 }
 
-// udpRcvbufErrors returns the system's count of UDP datagrams dropped
-// because a socket's receive queue was full (/proc/net/snmp), or 0.
 func udpRcvbufErrors() int {
-	b, err := os.ReadFile("/proc/net/snmp")
-	if err != nil {
-		return 0
-	}
-	var head []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 || f[0] != "Udp:" {
-			continue
-		}
-		if head == nil {
-			head = f
-			continue
-		}
-		for i, name := range head {
-			if name == "RcvbufErrors" && i < len(f) {
-				var n int
-				fmt.Sscan(f[i], &n)
-				return n
-			}
-		}
-	}
-	return 0
+	n, _ := dnstest.UDPReceiveDrops()
+	return n
 }
 
 // letters counts the letters of name, each a bit of 0x20 case.
