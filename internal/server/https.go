@@ -364,14 +364,54 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 }
 
-// countedConn gives its slot in a limitListener back when closed.
+// countedConn gives its slot in a limitListener back when closed. It can also gather what
+// is written to it (batch), for an HTTP/2 writer to send many TLS records in one system
+// call.
 type countedConn struct {
 	net.Conn
 	l    *limitListener
 	once sync.Once
+
+	mu       sync.Mutex // guards batching and batch: Close may write an alert meanwhile
+	batching bool
+	batch    []byte
 }
 
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.l.open.Add(-1) })
 	return c.Conn.Close()
+}
+
+// Write writes b, or appends it to the batch between startBatch and endBatch.
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	if c.batching {
+		c.batch = append(c.batch, b...)
+		c.mu.Unlock()
+		return len(b), nil
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(b)
+}
+
+// startBatch makes writes gather until endBatch.
+func (c *countedConn) startBatch() {
+	c.mu.Lock()
+	c.batching = true
+	c.mu.Unlock()
+}
+
+// endBatch writes what was gathered since startBatch, in one write.
+func (c *countedConn) endBatch() error {
+	c.mu.Lock()
+	b := c.batch
+	c.batching, c.batch = false, nil
+	c.mu.Unlock()
+	_, err := c.Conn.Write(b)
+	c.mu.Lock()
+	if c.batch == nil && cap(b) <= 4*h2WriteBatch {
+		c.batch = b[:0] // reuse the buffer, unless a huge batch went through it
+	}
+	c.mu.Unlock()
+	return err
 }
