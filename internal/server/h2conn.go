@@ -86,6 +86,11 @@ type h2Conn struct {
 	room       chan struct{} // tells the reader the writer made room (capacity 1)
 	writerDone chan struct{}
 	workerWG   sync.WaitGroup
+
+	// Test hooks, nil otherwise: onStall runs when the reader stops for the backlog;
+	// onBatch, under mu, with the output queued when the writer takes a batch.
+	onStall func()
+	onBatch func(queued int)
 }
 
 // h2Stream is one request and its answer.
@@ -97,6 +102,7 @@ type h2Stream struct {
 	answered  bool   // an answer is decided: further DATA is dropped
 	body      []byte // the POST body so far
 	held      int    // connection window the stream's DATA took, not yet given back
+	received  int64  // DATA bytes received in all, against the stream's window
 	declared  int64  // content-length, or -1
 	query     []byte // the DNS query, for the worker
 
@@ -188,7 +194,7 @@ func (c *h2Conn) readLoop() error {
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
-				c.resetStream(se.StreamID, se.Code)
+				c.streamError(se)
 				continue
 			}
 			return err
@@ -200,6 +206,17 @@ func (c *h2Conn) readLoop() error {
 			c.kick() // nothing more to read right away: let the writer send what is queued
 		}
 	}
+}
+
+// streamError resets the stream of a frame the Framer refused (an invalid header block, a
+// WINDOW_UPDATE of 0). A stream it was opening counts as opened, and so closed.
+func (c *h2Conn) streamError(se http2.StreamError) {
+	c.mu.Lock()
+	if se.StreamID > c.lastStream && se.StreamID%2 == 1 {
+		c.lastStream = se.StreamID
+	}
+	c.mu.Unlock()
+	c.resetStream(se.StreamID, se.Code)
 }
 
 // end stops the connection after readLoop returned err: a protocol error gets GOAWAY with
@@ -376,8 +393,9 @@ func (c *h2Conn) onData(f *http2.DataFrame) error {
 		return nil
 	}
 	st.held += int(n)
-	if int64(st.held) > h2StreamWindow {
-		c.resetStream(st.id, http2.ErrCodeFlowControl)
+	st.received += n
+	if st.received > h2StreamWindow {
+		c.resetStream(st.id, http2.ErrCodeFlowControl) // the stream's window is never raised
 		return nil
 	}
 	if !st.answered {
@@ -490,6 +508,9 @@ func (c *h2Conn) waitRoom() bool {
 			return false
 		case !full:
 			return true
+		}
+		if c.onStall != nil {
+			c.onStall()
 		}
 		c.kick()
 		<-c.room

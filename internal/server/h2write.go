@@ -90,6 +90,9 @@ func (w *h2Writer) collect() (more, exit bool) {
 	if c.dead {
 		return false, true
 	}
+	if c.onBatch != nil {
+		c.onBatch(c.queued)
+	}
 	w.date = ""
 	if c.tableChanged {
 		w.enc.SetMaxDynamicTableSize(c.peerTableSize)
@@ -113,7 +116,9 @@ func (w *h2Writer) collect() (more, exit bool) {
 			w.cut()
 		}
 	}
-	c.ready = c.ready[:copy(c.ready, c.ready[n:])]
+	left := copy(c.ready, c.ready[n:])
+	clear(c.ready[left:])
+	c.ready = c.ready[:left]
 	if c.goaway && !c.goawaySent {
 		w.fr.WriteGoAway(c.lastStream, c.goawayCode, nil)
 		c.goawaySent = true
