@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -453,4 +455,55 @@ func FuzzH2Conn(f *testing.F) {
 			t.Fatalf("%d bytes of output queued, over %d", peak, limit)
 		}
 	})
+}
+
+// TestH2Shutdown: Shutdown sends GOAWAY NO_ERROR on an HTTP/2 DoH connection over TLS, the
+// query in flight is still answered, then the connection closes and Shutdown returns.
+func TestH2Shutdown(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	blocking := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		close(entered)
+		<-release
+		answerA(w, r)
+	})
+	srv := newH2TestServer(t, Config{Handler: blocking})
+	tc, pool := testCerts(t)
+	a, err := srv.ListenHTTPS("127.0.0.1:0", "", tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := tls.Dial("tcp", a.String(), &tls.Config{RootCAs: pool, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	cl := &h2Client{t: t, conn: conn, fr: http2.NewFramer(conn, conn)}
+	cl.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	cl.enc = hpack.NewEncoder(&cl.hbuf)
+	cl.preface()
+	cl.get(1, query(t, 5, "a.test."))
+	<-entered
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		stopped <- srv.Shutdown(ctx)
+	}()
+	if f, ok := cl.next().(*http2.GoAwayFrame); !ok || f.ErrCode != http2.ErrCodeNo || f.LastStreamID != 1 {
+		t.Fatalf("got %v, want GOAWAY NO_ERROR, last stream 1", f)
+	}
+	close(release)
+	status, body := cl.answer(1)
+	if status != "200" {
+		t.Fatalf("in-flight query: %s", status)
+	}
+	checkAnswered(t, unpack(t, body), 5, "tcp")
+	if _, err := cl.fr.ReadFrame(); err == nil {
+		t.Fatal("connection still open after its last answer")
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
 }

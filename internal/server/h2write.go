@@ -19,8 +19,7 @@ type h2Response struct {
 	dns    bool   // body is a DNS message (else a text/plain error)
 	maxAge uint32 // the Cache-Control lifetime of a DNS message
 
-	headersSent bool
-	sent        int // bytes of body sent in DATA frames
+	sent int // bytes of body sent in DATA frames
 }
 
 // h2HeaderCost is what an answer's HEADERS frame is counted as in the backlog.
