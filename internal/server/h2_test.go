@@ -507,3 +507,37 @@ func TestH2Shutdown(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
+
+// TestH2Timeouts: a connection whose first request does not come within
+// TCPFirstMessageTimeout, and one idle for TCPIdleTimeout after its last answer, get
+// GOAWAY NO_ERROR and are closed.
+func TestH2Timeouts(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	cfg := Config{TCPFirstMessageTimeout: timeout, TCPIdleTimeout: timeout}
+	t.Run("no request", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl.preface()
+		cl.expectGoAway(http2.ErrCodeNo)
+	})
+	t.Run("idle", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl.preface()
+		cl.get(1, query(t, 1, "a.test."))
+		if status, _ := cl.answer(1); status != "200" {
+			t.Fatalf("status %s", status)
+		}
+		cl.expectGoAway(http2.ErrCodeNo)
+	})
+	t.Run("request never finished", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl.preface()
+		if err := cl.headers(1, false, "POST", "/dns-query", "content-type", dohContentType); err != nil {
+			t.Fatal(err)
+		}
+		cl.expectGoAway(http2.ErrCodeNo)
+	})
+}
