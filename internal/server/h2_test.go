@@ -531,6 +531,13 @@ func TestH2Timeouts(t *testing.T) {
 		}
 		cl.expectGoAway(http2.ErrCodeNo)
 	})
+	t.Run("window never opened", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl.preface(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1})
+		cl.get(1, query(t, 1, "a.test."))
+		cl.expectGoAway(http2.ErrCodeNo)
+	})
 	t.Run("request never finished", func(t *testing.T) {
 		t.Parallel()
 		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
@@ -540,4 +547,30 @@ func TestH2Timeouts(t *testing.T) {
 		}
 		cl.expectGoAway(http2.ErrCodeNo)
 	})
+}
+
+// TestH2ServerPreface: the server sends its SETTINGS first, without waiting for the client
+// (RFC 9113 §3.4), announcing the stream cap and the stream window of LIMITS.md.
+func TestH2ServerPreface(t *testing.T) {
+	t.Parallel()
+	// Timeouts beyond the test's own: only the preface itself can make the server write.
+	cl, _ := startH2Pipe(t, newH2TestServer(t, Config{TCPFirstMessageTimeout: 2 * testTimeout}))
+	f, err := cl.fr.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, ok := f.(*http2.SettingsFrame)
+	if !ok || sf.IsAck() {
+		t.Fatalf("first frame %v, want SETTINGS", f.Header())
+	}
+	want := map[http2.SettingID]uint32{
+		http2.SettingMaxConcurrentStreams: 100,
+		http2.SettingInitialWindowSize:    65536,
+		http2.SettingMaxHeaderListSize:    dohMaxHeaderBytes,
+	}
+	for id, v := range want {
+		if got, ok := sf.Value(id); !ok || got != v {
+			t.Errorf("%v = %d (%v), want %d", id, got, ok, v)
+		}
+	}
 }

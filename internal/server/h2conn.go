@@ -77,6 +77,7 @@ type h2Conn struct {
 
 	goaway     bool          // a GOAWAY is to be sent (then goawaySent)
 	goawayCode http2.ErrCode // its code: NO_ERROR when draining
+	goawayLast uint32        // its last stream: the last one served
 	goawaySent bool
 	draining   bool // no new streams; close once the open ones are answered
 	fatal      bool // a protocol error: close right after the GOAWAY
@@ -174,6 +175,7 @@ func (c *h2Conn) sendPreface() {
 		)
 	})
 	c.credit += h2ConnWindow - 65535
+	c.kickLocked()
 }
 
 // readLoop reads the preface and then frames until the connection ends, and returns why:
@@ -524,7 +526,7 @@ func (c *h2Conn) fail(code http2.ErrCode) {
 	defer c.mu.Unlock()
 	c.fatal = true
 	if !c.goaway {
-		c.goaway, c.goawayCode = true, code
+		c.goaway, c.goawayCode, c.goawayLast = true, code, c.lastStream
 	}
 	c.kickLocked()
 }
@@ -536,7 +538,7 @@ func (c *h2Conn) drain() {
 	defer c.mu.Unlock()
 	c.draining = true
 	if !c.goaway {
-		c.goaway, c.goawayCode = true, http2.ErrCodeNo
+		c.goaway, c.goawayCode, c.goawayLast = true, http2.ErrCodeNo, c.lastStream
 	}
 	c.kickLocked()
 }
@@ -550,8 +552,8 @@ func (c *h2Conn) abandon() {
 }
 
 // abandonAfterDrain is for a reader that stopped (a timeout) on a draining connection: the
-// streams still receiving their request can never complete, so they are dropped; those
-// being answered still are.
+// streams still receiving their request, and the answers waiting for a WINDOW_UPDATE, can
+// never complete, so they are dropped; those being worked on are still answered.
 func (c *h2Conn) abandonAfterDrain() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -560,22 +562,28 @@ func (c *h2Conn) abandonAfterDrain() {
 			c.closeStreamLocked(st)
 		}
 	}
+	for _, st := range c.blocked {
+		c.closeStreamLocked(st)
+	}
 }
 
-// busy reports whether the server owes the client answers: a read timeout then does not
-// end the connection.
+// busy reports whether the server owes the client answers it is still working on: a read
+// timeout then does not end the connection. A request still arriving, or an answer that
+// waits for the client's WINDOW_UPDATE, is the client's delay, not the server's.
 func (c *h2Conn) busy() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.draining || c.dead || c.fatal {
 		return false
 	}
+	working := false
 	for _, st := range c.streams {
 		if !st.remoteDone {
-			return false // a request still arriving: the client is the one late
+			return false
 		}
+		working = working || st.resp.status == 0
 	}
-	return len(c.streams) > 0
+	return working
 }
 
 // readDeadline returns when the next read must have data: the first request must come

@@ -87,13 +87,13 @@ func (c *h2Conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	c.streams[id] = st
 	c.mu.Unlock()
 
+	if f.Truncated {
+		c.refuse(st, http.StatusRequestHeaderFieldsTooLarge, "server: request headers too large")
+		return nil
+	}
 	req, ok := parseH2Request(f)
 	if !ok {
 		c.resetStream(id, http2.ErrCodeProtocol) // malformed (§8.1.1)
-		return nil
-	}
-	if f.Truncated {
-		c.refuse(st, http.StatusRequestHeaderFieldsTooLarge, "server: request headers too large")
 		return nil
 	}
 	st.declared = req.contentLength

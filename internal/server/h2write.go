@@ -119,7 +119,7 @@ func (w *h2Writer) collect() (more, exit bool) {
 	clear(c.ready[left:])
 	c.ready = c.ready[:left]
 	if c.goaway && !c.goawaySent {
-		w.fr.WriteGoAway(c.lastStream, c.goawayCode, nil)
+		w.fr.WriteGoAway(c.goawayLast, c.goawayCode, nil)
 		c.goawaySent = true
 	}
 	c.writing = w.out.Len()
