@@ -574,3 +574,148 @@ func TestH2ServerPreface(t *testing.T) {
 		}
 	}
 }
+
+// TestH2Requests pins request handling that net/http's client never shows: bodies in
+// several DATA frames, trailers, header blocks continued in CONTINUATION, bodies over the
+// limit without content-length, and malformed requests (RFC 9113 §8.1.1).
+func TestH2Requests(t *testing.T) {
+	t.Parallel()
+	q := query(t, 9, "a.test.")
+	post := []string{"content-type", dohContentType}
+	t.Run("body in pieces", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl.preface()
+		cl.headers(1, false, "POST", "/dns-query", post...)
+		cl.fr.WriteData(1, false, q[:5])
+		cl.fr.WriteDataPadded(1, false, q[5:10], make([]byte, 7))
+		cl.fr.WriteData(1, true, q[10:])
+		status, body := cl.answer(1)
+		if status != "200" {
+			t.Fatalf("status %s: %q", status, body)
+		}
+		checkAnswered(t, unpack(t, body), 9, "tcp")
+	})
+	t.Run("trailers end the request", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl.preface()
+		cl.headers(1, false, "POST", "/dns-query", post...)
+		cl.fr.WriteData(1, false, q)
+		cl.hbuf.Reset()
+		cl.enc.WriteField(hpack.HeaderField{Name: "x-trailer", Value: "1"})
+		cl.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: cl.hbuf.Bytes(), EndStream: true, EndHeaders: true})
+		if status, body := cl.answer(1); status != "200" {
+			t.Fatalf("status %s: %q", status, body)
+		}
+	})
+	t.Run("CONTINUATION", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl.preface()
+		cl.hbuf.Reset()
+		for _, kv := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":path", "/dns-query?dns=" + base64.RawURLEncoding.EncodeToString(q)}} {
+			cl.enc.WriteField(hpack.HeaderField{Name: kv[0], Value: kv[1]})
+		}
+		block := cl.hbuf.Bytes()
+		cl.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block[:3], EndStream: true})
+		cl.fr.WriteContinuation(1, false, block[3:10])
+		cl.fr.WriteContinuation(1, true, block[10:])
+		if status, body := cl.answer(1); status != "200" {
+			t.Fatalf("status %s: %q", status, body)
+		}
+	})
+	t.Run("body over 65535 bytes", func(t *testing.T) {
+		t.Parallel()
+		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl.preface()
+		cl.headers(1, false, "POST", "/dns-query", post...)
+		chunk := make([]byte, 16384)
+		for range 4 {
+			cl.fr.WriteData(1, false, chunk)
+		}
+		if status, _ := cl.answer(1); status != "413" {
+			t.Fatalf("status %s, want 413", status)
+		}
+		if f, ok := cl.next().(*http2.RSTStreamFrame); !ok || f.ErrCode != http2.ErrCodeNo {
+			t.Fatalf("got %v, want RST_STREAM NO_ERROR after an early answer", f)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		send func(cl *h2Client)
+	}{
+		{"no :path", func(cl *h2Client) {
+			cl.hbuf.Reset()
+			cl.enc.WriteField(hpack.HeaderField{Name: ":method", Value: "GET"})
+			cl.enc.WriteField(hpack.HeaderField{Name: ":scheme", Value: "https"})
+			cl.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: cl.hbuf.Bytes(), EndStream: true, EndHeaders: true})
+		}},
+		{"connection header", func(cl *h2Client) {
+			cl.headers(1, true, "GET", "/dns-query?dns="+base64.RawURLEncoding.EncodeToString(q), "connection", "close")
+		}},
+		{"body shorter than content-length", func(cl *h2Client) {
+			cl.headers(1, false, "POST", "/dns-query", append(post, "content-length", "100")...)
+			cl.fr.WriteData(1, true, q)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+			cl.preface()
+			tc.send(cl)
+			if f, ok := cl.next().(*http2.RSTStreamFrame); !ok || f.StreamID != 1 || f.ErrCode != http2.ErrCodeProtocol {
+				t.Fatalf("got %v, want RST_STREAM PROTOCOL_ERROR", f)
+			}
+			// The connection goes on.
+			cl.get(3, q)
+			if status, _ := cl.answer(3); status != "200" {
+				t.Fatalf("next stream: status %s", status)
+			}
+		})
+	}
+}
+
+// TestH2ClientReset: a stream the client resets while its query is being answered gets no
+// answer, and frees its stream slot at once. (Its worker is busy until the Handler returns:
+// with MaxPipelined 1, the next query waits for it.)
+func TestH2ClientReset(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if r.Question[0].Name == "slow.test." {
+			entered <- struct{}{}
+			<-release
+		}
+		answerA(w, r)
+	})
+	cl, c := startH2Pipe(t, newH2TestServer(t, Config{Handler: handler, MaxPipelined: 1}))
+	cl.preface()
+	cl.get(1, query(t, 1, "slow.test."))
+	<-entered
+	cl.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+	cl.fr.WritePing(false, [8]byte{6}) // its ACK comes once the reset is taken
+	if f, ok := cl.next().(*http2.PingFrame); !ok || !f.IsAck() {
+		t.Fatalf("got %v, want the PING's ACK", f)
+	}
+	cl.get(3, query(t, 3, "a.test.")) // refused, over the cap of 1, unless the reset freed the slot
+	close(release)
+	if status, _ := cl.answer(3); status != "200" {
+		t.Fatalf("stream after a reset: status %s", status)
+	}
+	cl.fr.WritePing(false, [8]byte{7})
+	for {
+		switch f := cl.next().(type) {
+		case *http2.PingFrame:
+			c.mu.Lock()
+			open := len(c.streams)
+			c.mu.Unlock()
+			if open != 0 {
+				t.Fatalf("%d streams open", open)
+			}
+			return
+		default:
+			t.Fatalf("got %v for a reset stream", f.Header())
+		}
+	}
+}
