@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -403,7 +404,7 @@ func (c *h2Conn) onData(f *http2.DataFrame) error {
 	if !st.answered {
 		st.body = append(st.body, f.Data()...)
 		if len(st.body) > tcpMessageMax {
-			c.refuse(st, 413, "server: doh POST body over 65535 bytes")
+			c.refuse(st, http.StatusRequestEntityTooLarge, errDoHTooLarge.Error())
 		}
 	}
 	if st.answered {
