@@ -14,5 +14,6 @@ require (
 
 require (
 	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/tools v0.48.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/tools v0.51.0 // indirect
 )

@@ -90,9 +90,11 @@
 // Padding option is padded to a multiple of 468 bytes (RFC 7830 §4, RFC 8467). Replies from
 // RawHandler are sent as they are.
 //
-// DoH (https.go) runs a net/http server for HTTP/2 and HTTP/1.1: one request is one query
-// (GET ?dns= or POST application/dns-message), the reply's Cache-Control max-age is its
-// smallest TTL, and bad requests get 400, 404, 405, 413, 414 or 415. DoQ (quic.go) runs
+// DoH (https.go) serves HTTP/2 itself (h2conn.go: x/net's frame and HPACK codecs, one
+// reader, workers for the Handler, one writer that sends many answers per write) and leaves
+// HTTP/1.1 to net/http: one request is one query (GET ?dns= or POST
+// application/dns-message), the reply's Cache-Control max-age is its smallest TTL, and bad
+// requests get 400, 404, 405, 413, 414 or 415. DoQ (quic.go) runs
 // quic-go: one query per stream, message ID 0. Both apply the same limits as TCP, mapped
 // onto their protocols (connections per listener, HTTP/2 or QUIC streams per connection,
 // handshake and idle timeouts). TLS 1.2 is the minimum everywhere (QUIC: 1.3).

@@ -61,8 +61,17 @@ func (s *Server) ListenHTTPS(addr, path string, cfg *tls.Config) (net.Addr, erro
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	d := &dohService{srv: s, ln: &limitListener{Listener: ln, max: int64(s.cfg.MaxTCPConns)}}
+	d := &dohService{
+		srv:  s,
+		path: path,
+		ln:   &limitListener{Listener: ln, max: int64(s.cfg.MaxTCPConns)},
+		h2:   make(map[*h2Conn]struct{}),
+	}
 	d.http = s.newHTTPServer(&dohHandler{srv: s, path: path}, tc)
+	d.http.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){
+		"h2": func(_ *http.Server, tc *tls.Conn, _ http.Handler) { d.serveH2(tc) },
+	}
+	d.http.RegisterOnShutdown(d.drainH2)
 	err = s.startService(d, func() {
 		s.wg.Go(func() { d.serve() })
 	})
@@ -73,7 +82,8 @@ func (s *Server) ListenHTTPS(addr, path string, cfg *tls.Config) (net.Addr, erro
 	return ln.Addr(), nil
 }
 
-// newHTTPServer returns the http.Server of a DoH listener, with the limits of LIMITS.md.
+// newHTTPServer returns the http.Server of a DoH listener, with the limits of LIMITS.md. It
+// serves HTTP/1.1; HTTP/2 connections are handed to h2Conn (TLSNextProto).
 func (s *Server) newHTTPServer(h http.Handler, tc *tls.Config) *http.Server {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -87,19 +97,19 @@ func (s *Server) newHTTPServer(h http.Handler, tc *tls.Config) *http.Server {
 		WriteTimeout:      dohWriteTimeout,
 		IdleTimeout:       s.cfg.TCPIdleTimeout,
 		MaxHeaderBytes:    dohMaxHeaderBytes,
-		HTTP2: &http.HTTP2Config{
-			MaxConcurrentStreams: s.cfg.MaxPipelined,
-			WriteByteTimeout:     tcpWriteTimeout,
-		},
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 }
 
 // dohService is one DoH listener, stopped by the Server's Shutdown.
 type dohService struct {
 	srv  *Server
+	path string
 	ln   net.Listener
 	http *http.Server
+
+	mu sync.Mutex // guards h2
+	h2 map[*h2Conn]struct{}
 }
 
 // serve runs the http.Server until Shutdown.
@@ -111,6 +121,32 @@ func (d *dohService) serve() {
 	d.ln.Close() // Serve leaves it open when Shutdown came first
 }
 
+// serveH2 serves an HTTP/2 connection whose TLS handshake is done, until it ends. The
+// http.Server counts it as active meanwhile, so its Shutdown waits for it.
+func (d *dohService) serveH2(tc *tls.Conn) {
+	c := newH2Conn(d.srv, d.path, tc)
+	d.mu.Lock()
+	d.h2[c] = struct{}{}
+	d.mu.Unlock()
+	if d.srv.stopping() {
+		c.drain()
+	}
+	c.serve()
+	d.mu.Lock()
+	delete(d.h2, c)
+	d.mu.Unlock()
+}
+
+// drainH2 tells every HTTP/2 connection to go away: GOAWAY, and close once the streams
+// already begun are answered. The http.Server's Shutdown calls it.
+func (d *dohService) drainH2() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for c := range d.h2 {
+		c.drain()
+	}
+}
+
 // stopIntake closes the listener and idle connections (HTTP/2 ones get GOAWAY), then waits,
 // as a Server goroutine, for the requests in flight.
 func (d *dohService) stopIntake() {
@@ -119,6 +155,16 @@ func (d *dohService) stopIntake() {
 
 // closeAll closes every connection, which also ends the wait stopIntake started.
 func (d *dohService) closeAll() { d.http.Close() }
+
+// closeRaw closes the connection under nc's TLS, if any, at once: no close_notify alert,
+// which could wait for a client that does not read.
+func closeRaw(nc net.Conn) {
+	if tc, ok := nc.(*tls.Conn); ok {
+		tc.NetConn().Close()
+		return
+	}
+	nc.Close()
+}
 
 // dohHandler turns HTTP requests into DNS queries for the Server.
 type dohHandler struct {
@@ -144,7 +190,7 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.srv.answer(query, tcpMessageMax, rw)
 	if sink.reply == nil {
-		http.Error(w, "server: not a DNS query, or no reply", http.StatusBadRequest)
+		http.Error(w, errDoHNoReply.Error(), http.StatusBadRequest)
 		return
 	}
 	w.Header().Set("Content-Type", dohContentType)
@@ -158,48 +204,73 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func readDoHQuery(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
 	switch r.Method {
 	case http.MethodGet:
-		values, ok := dnsParam(r.URL)
-		switch {
-		case !ok || len(values) != 1 || values[0] == "":
-			return nil, http.StatusBadRequest, errors.New("server: doh GET needs one dns parameter")
-		case len(values[0]) > dohMaxGETParam:
-			return nil, http.StatusRequestURITooLong, fmt.Errorf("server: doh dns parameter over %d bytes", dohMaxGETParam)
-		}
-		query, err := base64.RawURLEncoding.DecodeString(values[0])
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("server: doh dns parameter is not base64url without padding: %w", err)
-		}
-		return query, 0, nil
+		return dohGETQuery(r.URL.RawQuery)
 	case http.MethodPost:
-		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || mt != dohContentType {
-			return nil, http.StatusUnsupportedMediaType, fmt.Errorf("server: doh POST body must be %s", dohContentType)
-		}
-		if r.ContentLength > tcpMessageMax {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("server: doh POST body over %d bytes", tcpMessageMax)
+		if status, err := dohPOSTCheck(r.Header.Get("Content-Type"), r.ContentLength); err != nil {
+			return nil, status, err
 		}
 		query, err := io.ReadAll(http.MaxBytesReader(w, r.Body, tcpMessageMax))
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("server: doh POST body over %d bytes", tcpMessageMax)
+			return nil, http.StatusRequestEntityTooLarge, errDoHTooLarge
 		case err != nil:
 			return nil, http.StatusBadRequest, fmt.Errorf("server: doh POST body: %w", err)
 		}
 		return query, 0, nil
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		return nil, http.StatusMethodNotAllowed, errors.New("server: doh takes GET or POST")
+		return nil, http.StatusMethodNotAllowed, errDoHMethod
 	}
 }
 
-// dnsParam returns the values of the dns parameter in u's query string, as
-// u.Query()["dns"] does, without building the map of every parameter when the query string
-// needs no unescaping (the usual case: base64url is URL-safe).
-func dnsParam(u *url.URL) ([]string, bool) {
-	raw := u.RawQuery
+// Why DoH requests are refused, as the body of the HTTP error.
+var (
+	errDoHMethod   = errors.New("server: doh takes GET or POST")
+	errDoHTooLarge = fmt.Errorf("server: doh POST body over %d bytes", tcpMessageMax)
+	errDoHNoReply  = errors.New("server: not a DNS query, or no reply")
+)
+
+// dohGETQuery decodes the query of a GET request from the raw query string of its URL,
+// or returns the status that refuses it: one dns parameter, base64url without padding,
+// at most dohMaxGETParam long (RFC 8484 §4.1, §6).
+func dohGETQuery(rawQuery string) ([]byte, int, error) {
+	values, ok := dnsParam(rawQuery)
+	switch {
+	case !ok || len(values) != 1 || values[0] == "":
+		return nil, http.StatusBadRequest, errors.New("server: doh GET needs one dns parameter")
+	case len(values[0]) > dohMaxGETParam:
+		return nil, http.StatusRequestURITooLong, fmt.Errorf("server: doh dns parameter over %d bytes", dohMaxGETParam)
+	}
+	query, err := base64.RawURLEncoding.DecodeString(values[0])
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("server: doh dns parameter is not base64url without padding: %w", err)
+	}
+	return query, 0, nil
+}
+
+// dohPOSTCheck judges a POST request by its headers: the body must be an
+// application/dns-message no longer than a DNS message (contentLength -1: not given).
+func dohPOSTCheck(contentType string, contentLength int64) (int, error) {
+	if contentType != dohContentType {
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil || mt != dohContentType {
+			return http.StatusUnsupportedMediaType, fmt.Errorf("server: doh POST body must be %s", dohContentType)
+		}
+	}
+	if contentLength > tcpMessageMax {
+		return http.StatusRequestEntityTooLarge, errDoHTooLarge
+	}
+	return 0, nil
+}
+
+// dnsParam returns the values of the dns parameter in a raw query string, as
+// url.URL.Query()["dns"] does, without building the map of every parameter when the query
+// string needs no unescaping (the usual case: base64url is URL-safe).
+func dnsParam(raw string) ([]string, bool) {
 	if strings.ContainsAny(raw, "%+;") {
-		values, ok := u.Query()["dns"]
+		parsed, _ := url.ParseQuery(raw) // as URL.Query: what parses is kept
+		values, ok := parsed["dns"]
 		return values, ok
 	}
 	var values []string
@@ -293,14 +364,54 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 }
 
-// countedConn gives its slot in a limitListener back when closed.
+// countedConn gives its slot in a limitListener back when closed. It can also gather what
+// is written to it (batch), for an HTTP/2 writer to send many TLS records in one system
+// call.
 type countedConn struct {
 	net.Conn
 	l    *limitListener
 	once sync.Once
+
+	mu       sync.Mutex // guards batching and batch: Close may write an alert meanwhile
+	batching bool
+	batch    []byte
 }
 
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.l.open.Add(-1) })
 	return c.Conn.Close()
+}
+
+// Write writes b, or appends it to the batch between startBatch and endBatch.
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	if c.batching {
+		c.batch = append(c.batch, b...)
+		c.mu.Unlock()
+		return len(b), nil
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(b)
+}
+
+// startBatch makes writes gather until endBatch.
+func (c *countedConn) startBatch() {
+	c.mu.Lock()
+	c.batching = true
+	c.mu.Unlock()
+}
+
+// endBatch writes what was gathered since startBatch, in one write.
+func (c *countedConn) endBatch() error {
+	c.mu.Lock()
+	b := c.batch
+	c.batching, c.batch = false, nil
+	c.mu.Unlock()
+	_, err := c.Conn.Write(b)
+	c.mu.Lock()
+	if c.batch == nil && cap(b) <= 4*h2WriteBatch {
+		c.batch = b[:0] // reuse the buffer, unless a huge batch went through it
+	}
+	c.mu.Unlock()
+	return err
 }
