@@ -120,6 +120,10 @@ type Server struct {
 	listeners []net.Listener
 	conns     map[*tcpConn]struct{}
 	services  []service // DoH and DoQ listeners (https.go, quic.go)
+
+	// newBatchIO makes the batch I/O of each UDP socket's reader and writer: newBatchIO,
+	// the platform's; tests swap in newPortableIO to run the portable one too.
+	newBatchIO func(conn *net.UDPConn, size int) batchIO
 }
 
 // service is a listener that runs its own connections (DoH's http.Server, DoQ's QUIC
@@ -144,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger.With("component", "server"),
 		closing: make(chan struct{}),
 		conns:   make(map[*tcpConn]struct{}),
+
+		newBatchIO: newBatchIO,
 	}, nil
 }
 
