@@ -5,8 +5,9 @@
 # A 10,000-name zone (bench.test.) and a query mix of existing names (A),
 # NODATA (existing name, TXT) and NXDOMAIN names. Each server is pinned to
 # CPU 1 and the load generator to CPU 0 (taskset), every run lasts DURATION
-# seconds, and each server is measured RUNS times; the median is reported,
-# with the ratio to NSD and the server's CPU seconds per query.
+# seconds, and each server is measured RUNS times, the servers taking turns
+# (rensa, nsd, knot, plain, rensa, ...); the median is reported, with the
+# ratio to NSD and the server's CPU microseconds per query.
 #
 # Environment: DURATION (10), RUNS (3), TOOL (dnsperf | qgen), SERVERS
 # ("rensa nsd knot plain"). Loopback only.
@@ -130,23 +131,31 @@ measure() {
 	fi
 }
 
-bench_server() {
-	local name="$1" qps_list="" cpu_list=""
-	for _ in $(seq 1 "$RUNS"); do
-		"start_$name"
-		wait_ready
-		local c0 c1 qps
-		c0=$(cpu_seconds "$SERVER_PID")
-		qps=$(measure)
-		c1=$(cpu_seconds "$SERVER_PID")
-		stop_server
-		qps_list="$qps_list $qps"
-		cpu_list="$cpu_list $(awk -v a="$c0" -v b="$c1" -v q="$qps" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / (q * d) * 1e6 }')"
-	done
-	local med cpu
-	med=$(echo "$qps_list" | tr ' ' '\n' | grep . | median)
-	cpu=$(echo "$cpu_list" | tr ' ' '\n' | grep . | median)
-	echo "$name $med $cpu [$qps_list ]"
+# run_once measures run $3 of server $1 and appends "name qps cpu run" to $2.
+run_once() {
+	local name="$1" out="$2" run="$3" c0 c1 qps
+	"start_$name"
+	wait_ready
+	c0=$(cpu_seconds "$SERVER_PID")
+	qps=$(measure)
+	c1=$(cpu_seconds "$SERVER_PID")
+	stop_server
+	echo "$name $qps $(awk -v a="$c0" -v b="$c1" -v q="$qps" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / (q * d) * 1e6 }') $run" |
+		tee -a "$out" >&2
+}
+
+# summarize prints "name median_qps median_cpu paired [runs]" for server $1 from the
+# runs in $2. paired is the median over runs of the server's qps divided by NSD's in
+# the same turn: less sensitive to the machine's load changing than the ratio of the
+# medians.
+summarize() {
+	local name="$1" runs="$2" med cpu paired list
+	med=$(awk -v n="$name" '$1 == n { print $2 }' "$runs" | median)
+	cpu=$(awk -v n="$name" '$1 == n { print $3 }' "$runs" | median)
+	paired=$(awk -v n="$name" '$1 == "nsd" { nsd[$4] = $2 } $1 == n { q[$4] = $2 }
+		END { for (r in q) if (nsd[r] > 0) printf "%.4f\n", q[r] / nsd[r] }' "$runs" | median)
+	list=$(awk -v n="$name" '$1 == n { printf " %s", $2 }' "$runs")
+	echo "$name $med $cpu ${paired:--} [$list ]"
 }
 
 main() {
@@ -156,24 +165,32 @@ main() {
 		gcc -O2 -o "$WORK/qgen" ../shared/bench/qgen.c
 	fi
 	make_zone
-	echo "# bench: $TOOL, ${DURATION}s x $RUNS runs per server, median; server on CPU 1, load on CPU 0"
+	echo "# bench: $TOOL, ${DURATION}s x $RUNS runs per server, servers in turn, median; server on CPU 1, load on CPU 0"
 	echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-	local results="$WORK/results"
-	: >"$results"
+	local servers="" runs="$WORK/runs" results="$WORK/results"
 	for s in $SERVERS; do
 		if [ "$s" != rensa ] && [ "$s" != plain ] && ! command -v "${s/knot/knotd}" >/dev/null; then
 			echo "# $s: not installed, skipped"
 			continue
 		fi
-		bench_server "$s" | tee -a "$results" >&2
+		servers="$servers $s"
 	done
+	# The servers take turns, run by run, so that a change in the machine's load
+	# (it is shared) falls on all of them alike rather than on one server's runs.
+	: >"$runs"
+	for run in $(seq 1 "$RUNS"); do
+		for s in $servers; do run_once "$s" "$runs" "$run"; done
+	done
+	: >"$results"
+	for s in $servers; do summarize "$s" "$runs" | tee -a "$results" >&2; done
 	local nsd
 	nsd=$(awk '$1 == "nsd" { print $2 }' "$results")
-	printf '%-8s %12s %10s %16s\n' server qps vs_nsd "cpu_us/query"
-	while read -r name qps cpu _; do
+	printf '%-8s %12s %10s %14s %16s\n' server qps vs_nsd vs_nsd_paired "cpu_us/query"
+	while read -r name qps cpu paired _; do
 		local ratio="-"
 		if [ -n "$nsd" ]; then ratio=$(awk -v a="$qps" -v b="$nsd" 'BEGIN { printf "%.2fx", a / b }'); fi
-		printf '%-8s %12.0f %10s %16s\n' "$name" "$qps" "$ratio" "$cpu"
+		if [ "$paired" != - ]; then paired=$(awk -v p="$paired" 'BEGIN { printf "%.2fx", p }'); fi
+		printf '%-8s %12.0f %10s %14s %16s\n' "$name" "$qps" "$ratio" "$paired" "$cpu"
 	done <"$results"
 }
 

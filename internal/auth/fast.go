@@ -26,8 +26,8 @@ const (
 	fastCacheMaxBytes = 64 << 20
 
 	// fastEntryOverhead is what one cache entry costs besides its key,
-	// reply and rate limiting key name octets: the map slot, the string
-	// and slice headers and the entry itself, rounded up.
+	// reply and rate limiting key name octets: the map slot with the
+	// entry in it, and the rate limiting key, rounded up.
 	fastEntryOverhead = 128
 )
 
@@ -113,8 +113,8 @@ func NewFastPathWith(s *Server, cfg FastPathConfig) *FastPath {
 // no rate limiting, having no client address: RawHandler does.
 func (f *FastPath) AnswerRaw(query []byte, network string, out []byte) ([]byte, bool) {
 	var p fastQuery
-	e := f.entry(query, network, &p)
-	if e == nil {
+	e, ok := f.entry(query, network, &p)
+	if !ok {
 		return nil, false
 	}
 	return e.reply(query, &p, out), true
@@ -129,14 +129,14 @@ func (f *FastPath) AnswerRaw(query []byte, network string, out []byte) ([]byte, 
 // allocates nothing.
 func (f *FastPath) RawHandler(query []byte, network string, remote net.Addr, out []byte) ([]byte, bool) {
 	var p fastQuery
-	e := f.entry(query, network, &p)
-	if e == nil {
+	e, ok := f.entry(query, network, &p)
+	if !ok {
 		return nil, false
 	}
 	if f.cfg.Limiter == nil {
 		return e.reply(query, &p, out), true
 	}
-	switch f.cfg.Limiter.DecideKey(addrOf(remote), e.rrl, network) {
+	switch f.cfg.Limiter.DecideKey(addrOf(remote), *e.rrl, network) {
 	case ratelimit.Drop:
 		return out[:0], true
 	case ratelimit.Slip:
@@ -148,34 +148,31 @@ func (f *FastPath) RawHandler(query []byte, network string, remote net.Addr, out
 	return e.reply(query, &p, out), true
 }
 
-// entry returns the cache entry that answers query, parsed into p, or nil
-// when the fast path declines it (see AnswerRaw). A miss of a key asked
-// before compiles and caches its entry.
-func (f *FastPath) entry(query []byte, network string, p *fastQuery) *fastEntry {
+// entry returns the cache entry that answers query, parsed into p, or
+// false when the fast path declines it (see AnswerRaw). A miss of a key
+// asked before compiles and caches its entry.
+func (f *FastPath) entry(query []byte, network string, p *fastQuery) (fastEntry, bool) {
 	if !p.parse(query, network, f.s.maxUDP) || f.cfg.TCPOnly && !p.tcp {
-		return nil
+		return fastEntry{}, false
 	}
 	set := f.s.zones.Load()
 	c := f.cacheFor(set)
 	if c == nil {
-		return nil
+		return fastEntry{}, false
 	}
 	key := p.Key[:p.KeyLen]
 	h := maphash.Bytes(f.seed, key)
 	e, ok := c.entries.Get(h, key)
 	if !ok {
 		if !f.seen.Admit(h) {
-			return nil
+			return fastEntry{}, false
 		}
-		if e = f.compile(set, query, p); e == nil {
-			return nil
+		if e, ok = f.compile(set, query, p); !ok {
+			return fastEntry{}, false
 		}
-		c.entries.Put(h, string(key), e)
+		c.entries.Put(h, e.adopt(key), e)
 	}
-	if !e.suits(p) {
-		return nil
-	}
-	return e
+	return e, e.suits(p)
 }
 
 // addrOf returns the IP address of remote, the zero Addr when it has none

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"unsafe"
+
 	"github.com/rensa-dns/rensa/internal/ratelimit"
 	"github.com/rensa-dns/rensa/internal/wire"
 	"github.com/rensa-dns/rensa/internal/zone"
@@ -10,16 +12,23 @@ import (
 // emptied as a whole: a new zone set gets a new fastCache.
 type fastCache struct {
 	set     *zone.Set
-	entries *wire.Cache[*fastEntry] // by fastQuery.Key
+	entries *wire.Cache[fastEntry] // by fastQuery.Key
 }
 
 func newFastCache(set *zone.Set) *fastCache {
-	return &fastCache{set: set, entries: wire.NewCache[*fastEntry](fastCacheMaxBytes)}
+	return &fastCache{set: set, entries: wire.NewCache[fastEntry](fastCacheMaxBytes)}
 }
 
 // fastEntry is one precompiled reply: what Answer gives over TCP for the
 // query with the key's name in lowercase, packed, with ID 0 and RD and CD
 // clear. Entries are never changed once cached.
+//
+// A hit is bound by memory latency, not by instructions: the server's
+// system calls between two queries push the cache out of the processor's
+// caches. So an entry is small and kept by value in the cache's map,
+// where the lookup has just found its key, and its reply octets follow
+// the key's in one buffer (adopt); a hit then touches the map's slot, the
+// key and the reply, and no entry elsewhere.
 type fastEntry struct {
 	// wire is the reply; nil when queries with this key must always go
 	// to the engine (see compile).
@@ -36,13 +45,31 @@ type fastEntry struct {
 	// with the name in lowercase get this reply.
 	caseFree bool
 	// rrl is the reply's Response Rate Limiting key (ratelimit.Classify
-	// of the reply), the same for every case of the name.
-	rrl ratelimit.Key
+	// of the reply), the same for every case of the name; nil when wire
+	// is. It is read only when the fast path has a Limiter.
+	rrl *ratelimit.Key
+}
+
+// adopt moves e's reply into a new buffer right after a copy of key, and
+// returns that copy as a string sharing the buffer (neither part is ever
+// changed): the key comparison of a hit then brings in the reply's first
+// octets too.
+func (e *fastEntry) adopt(key []byte) string {
+	buf := make([]byte, 0, len(key)+len(e.wire))
+	buf = append(append(buf, key...), e.wire...)
+	if e.wire != nil {
+		e.wire = buf[len(key):len(buf):len(buf)]
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(key))
 }
 
 // Cost is what e counts against the cache's budget besides its key.
-func (e *fastEntry) Cost() int {
-	return len(e.wire) + len(e.rrl.Name) + fastEntryOverhead
+func (e fastEntry) Cost() int {
+	n := len(e.wire) + fastEntryOverhead
+	if e.rrl != nil {
+		n += len(e.rrl.Name)
+	}
+	return n
 }
 
 // suits reports whether the entry answers the query p: it has a reply,

@@ -13,7 +13,7 @@ import (
 )
 
 // compile builds the cache entry for the query p was parsed from. It
-// returns nil only when the zones changed meanwhile, and an entry without
+// returns false only when the zones changed meanwhile, and an entry without
 // a reply (which suits no query) when the reply must always come from the
 // engine: the query does not unpack, or its reply does not pack or is
 // truncated even over TCP. Caching that verdict keeps a repeated query of
@@ -24,20 +24,21 @@ import (
 // since the engine tries the whole reply first (reply.finish). It is
 // built for the name in lowercase, with ID 0 and RD and CD clear, which
 // reply then patches.
-func (f *FastPath) compile(set *zone.Set, query []byte, p *fastQuery) *fastEntry {
+func (f *FastPath) compile(set *zone.Set, query []byte, p *fastQuery) (fastEntry, bool) {
 	m, packed := f.answerWire(normalized(query, p, false), p)
 	if f.s.zones.Load() != set {
-		return nil
+		return fastEntry{}, false
 	}
 	if m == nil {
-		return &fastEntry{}
+		return fastEntry{}, true
 	}
-	e := &fastEntry{wire: packed, fit: fitSize(m), rrl: ratelimit.Classify(m)}
+	rrl := ratelimit.Classify(m)
+	e := fastEntry{wire: packed, fit: fitSize(m), rrl: &rrl}
 	e.caseFree = f.caseFree(query, p, m, packed)
 	if f.s.zones.Load() != set {
-		return nil
+		return fastEntry{}, false
 	}
-	return e
+	return e, true
 }
 
 // normalized returns a copy of query with ID 0, header flags clear and the

@@ -26,8 +26,9 @@ type Config struct {
 	// precompiled answers skip dns.Msg entirely. If it returns ok, the server sends reply
 	// (nothing if reply is empty) and does not call Handler; if it returns !ok, the query
 	// goes on to Handler. network is "udp" or "tcp". out is scratch space the reply may be
-	// built in (append to out[:0]); it may be nil. query and out are only valid during the
-	// call. Over UDP it runs on the goroutine that reads the socket, so it must not block.
+	// built in (append to out[:0]); it may be nil. query, remote and out are only valid
+	// during the call (over UDP the server reuses remote for the next datagram). Over UDP
+	// it runs on the goroutine that reads the socket, so it must not block.
 	// Default: none.
 	RawHandler func(query []byte, network string, remote net.Addr, out []byte) (reply []byte, ok bool)
 
@@ -120,6 +121,10 @@ type Server struct {
 	listeners []net.Listener
 	conns     map[*tcpConn]struct{}
 	services  []service // DoH and DoQ listeners (https.go, quic.go)
+
+	// newBatchIO makes the batch I/O of each UDP socket's reader and writer: newBatchIO,
+	// the platform's; tests swap in newPortableIO to run the portable one too.
+	newBatchIO func(conn *net.UDPConn, size int) batchIO
 }
 
 // service is a listener that runs its own connections (DoH's http.Server, DoQ's QUIC
@@ -144,6 +149,8 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger.With("component", "server"),
 		closing: make(chan struct{}),
 		conns:   make(map[*tcpConn]struct{}),
+
+		newBatchIO: newBatchIO,
 	}, nil
 }
 

@@ -3,12 +3,10 @@ package server
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"time"
-
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // udpBatchSize is how many datagrams one read (recvmmsg) moves at most.
@@ -23,13 +21,6 @@ const udpSocketBuffer = 4 << 20
 // fresh buffer instead.
 const udpReplyBuf = 4096
 
-// batchConn is the batch I/O of golang.org/x/net's ipv4 and ipv6 PacketConn: one
-// recvmmsg or sendmmsg system call per batch on Linux, one datagram per call elsewhere.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
 // udpSocket serves one UDP socket. One goroutine reads it in batches and does inline
 // whatever cannot block (answerFast: drops, FORMERR for oversized queries, RawHandler),
 // writing those replies in one batch. Every other query goes to a pool of worker
@@ -38,25 +29,21 @@ type batchConn interface {
 type udpSocket struct {
 	srv     *Server
 	conn    *net.UDPConn
-	batch   batchConn
 	work    chan *udpQuery // unbuffered: a send succeeds when a worker is free
 	workers int            // workers started; used only by the reader
 	queries sync.WaitGroup // the workers
 	pool    sync.Pool      // of *udpQuery
 
-	wmu      sync.Mutex     // guards pending and flushing
-	pending  []*udpQuery    // replies waiting to be written
-	flushing bool           // a worker is writing pending; it owns spare and msgs
-	spare    []*udpQuery    // the flusher's batch
-	msgs     []ipv4.Message // the flusher's WriteBatch argument
+	wmu      sync.Mutex  // guards pending and flushing
+	pending  []*udpQuery // replies waiting to be written
+	flushing bool        // a worker is writing pending; it owns spare, out and outIO
+	spare    []*udpQuery // the flusher's batch
+	out      []datagram  // the flusher's writeBatch argument
+	outIO    batchIO     // the flusher's batch I/O
 }
 
 func newUDPSocket(srv *Server, conn *net.UDPConn) *udpSocket {
-	var batch batchConn = ipv6.NewPacketConn(conn)
-	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
-		batch = ipv4.NewPacketConn(conn)
-	}
-	u := &udpSocket{srv: srv, conn: conn, batch: batch, work: make(chan *udpQuery)}
+	u := &udpSocket{srv: srv, conn: conn, work: make(chan *udpQuery), outIO: srv.newBatchIO(conn, udpBatchSize)}
 	local := conn.LocalAddr()
 	u.pool.New = func() any {
 		q := new(udpQuery)
@@ -76,7 +63,7 @@ func (u *udpSocket) read() {
 	b := newUDPBatch(u)
 	var pause time.Duration
 	for {
-		n, err := u.batch.ReadBatch(b.in, 0)
+		n, err := b.io.readBatch(b.in)
 		if err == nil {
 			pause = 0
 			b.serve(n)
@@ -95,9 +82,9 @@ func (u *udpSocket) read() {
 
 // dispatch copies msg for a worker to run Handler on. It starts a worker if none is free
 // and fewer than udpMaxInFlight exist; at the cap it waits for one to finish.
-func (u *udpSocket) dispatch(msg []byte, remote net.Addr) {
+func (u *udpSocket) dispatch(msg []byte, from netip.AddrPort) {
 	q := u.pool.Get().(*udpQuery)
-	q.start(remote)
+	q.start(net.UDPAddrFromAddrPort(from), from) // the handler may keep it: its own copy
 	q.msg = append(q.msg[:0], msg...)
 	select {
 	case u.work <- q:
@@ -154,11 +141,12 @@ func (u *udpSocket) flush() {
 			return
 		}
 		u.wmu.Unlock()
-		u.msgs = u.msgs[:0]
+		u.out = u.out[:0]
 		for _, q := range u.spare {
-			u.msgs = append(u.msgs, q.message())
+			u.out = append(u.out, q.message())
 		}
-		u.write(u.msgs)
+		u.write(u.outIO, u.out)
+		clear(u.out) // drop the references to the replies' buffers
 		for i, q := range u.spare {
 			u.pool.Put(q)
 			u.spare[i] = nil
@@ -166,16 +154,16 @@ func (u *udpSocket) flush() {
 	}
 }
 
-// write sends replies, skipping any the kernel refuses (an unreachable client must not
-// hold back the others).
-func (u *udpSocket) write(replies []ipv4.Message) {
+// write sends replies through io, skipping any the kernel refuses (an unreachable client
+// must not hold back the others).
+func (u *udpSocket) write(io batchIO, replies []datagram) {
 	for len(replies) > 0 {
-		n, err := u.batch.WriteBatch(replies, 0)
+		n, err := io.writeBatch(replies)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || n >= len(replies) {
 				return
 			}
-			u.srv.log.Debug("udp reply not sent", "remote", replies[n].Addr, "err", err)
+			u.srv.log.Debug("udp reply not sent", "remote", replies[n].addr, "err", err)
 			n++
 		}
 		if n == 0 {
@@ -189,9 +177,10 @@ func (u *udpSocket) write(replies []ipv4.Message) {
 // writer answerFast uses and room for its reply.
 type udpBatch struct {
 	sock  *udpSocket
-	in    []ipv4.Message // read slots, each one buffer of udpQueryMax+1 bytes
-	slots []udpSlot      // slots[i] answers in[i]
-	out   []ipv4.Message // the inline replies of the batch being served
+	io    batchIO    // the reader's batch I/O: reads, and writes the inline replies
+	in    []datagram // read slots, each one buffer of udpQueryMax+1 bytes
+	slots []udpSlot  // slots[i] answers in[i]
+	out   []datagram // the inline replies of the batch being served
 }
 
 func newUDPBatch(sock *udpSocket) *udpBatch {
@@ -200,13 +189,14 @@ func newUDPBatch(sock *udpSocket) *udpBatch {
 	replyBufs := make([]byte, udpBatchSize*udpReplyBuf)
 	b := &udpBatch{
 		sock:  sock,
-		in:    make([]ipv4.Message, udpBatchSize),
+		io:    sock.srv.newBatchIO(sock.conn, udpBatchSize),
+		in:    make([]datagram, udpBatchSize),
 		slots: make([]udpSlot, udpBatchSize),
-		out:   make([]ipv4.Message, 0, udpBatchSize),
+		out:   make([]datagram, 0, udpBatchSize),
 	}
 	local := sock.conn.LocalAddr()
 	for i := range b.in {
-		b.in[i].Buffers = [][]byte{inBufs[i*inSize : (i+1)*inSize : (i+1)*inSize]}
+		b.in[i].buf = inBufs[i*inSize : (i+1)*inSize : (i+1)*inSize]
 		b.slots[i].init(&b.slots[i], local, replyBufs[i*udpReplyBuf:(i+1)*udpReplyBuf:(i+1)*udpReplyBuf])
 	}
 	return b
@@ -217,40 +207,59 @@ func newUDPBatch(sock *udpSocket) *udpBatch {
 func (b *udpBatch) serve(n int) {
 	b.out = b.out[:0]
 	for i := range b.in[:n] {
-		m := &b.in[i]
+		d := &b.in[i]
 		slot := &b.slots[i]
-		msg := m.Buffers[0][:m.N]
-		slot.start(m.Addr)
-		if !b.sock.srv.answerFast(msg, udpQueryMax, &slot.w) {
-			b.sock.dispatch(msg, m.Addr)
+		slot.startInline(d.addr)
+		if !b.sock.srv.answerFast(d.buf, udpQueryMax, &slot.w) {
+			b.sock.dispatch(d.buf, d.addr)
 			continue
 		}
 		if slot.reply != nil {
 			b.out = append(b.out, slot.message())
 		}
 	}
-	b.sock.write(b.out)
+	b.sock.write(b.io, b.out)
 }
 
 // udpSlot holds what answering one datagram takes: the writer handed to the handlers,
 // whose replySink it is, and the one reply, kept until it is written.
 type udpSlot struct {
 	w     responseWriter
-	reply []byte   // the reply to send; nil for none
-	bufs  [][]byte // the one-element Buffers of the reply's ipv4.Message
+	reply []byte         // the reply to send; nil for none
+	to    netip.AddrPort // where the reply goes: the query's source
+
+	// remote is the writer's RemoteAddr for the reader's own slots, rewritten in place for
+	// each datagram so that the inline path allocates nothing; ip is its IP's storage.
+	remote net.UDPAddr
+	ip     [16]byte
 }
 
 // init sets the slot up for a socket bound to local, with sink receiving its writer's
 // replies (the slot itself, or the udpQuery holding it) and buf to pack them into.
 func (s *udpSlot) init(sink replySink, local net.Addr, buf []byte) {
 	s.w = responseWriter{sink: sink, network: "udp", local: local, buf: buf}
-	s.bufs = make([][]byte, 1)
 }
 
-// start readies the slot for a datagram from remote.
-func (s *udpSlot) start(remote net.Addr) {
-	s.reply = nil
+// start readies the slot for a datagram from remote, whose address is from.
+func (s *udpSlot) start(remote net.Addr, from netip.AddrPort) {
+	s.reply, s.to = nil, from
 	s.w.remote, s.w.replied, s.w.tsig = remote, false, nil
+}
+
+// startInline readies one of the reader's slots for a datagram from from. The writer's
+// RemoteAddr is the slot's own net.UDPAddr, valid until the slot's next datagram: only
+// what runs inline (answerFast, RawHandler) sees it.
+func (s *udpSlot) startInline(from netip.AddrPort) {
+	a := from.Addr()
+	if a.Is4() {
+		b := a.As4()
+		s.remote.IP = s.ip[:copy(s.ip[:], b[:])]
+	} else {
+		s.ip = a.As16()
+		s.remote.IP = s.ip[:]
+	}
+	s.remote.Port, s.remote.Zone = int(from.Port()), a.Zone()
+	s.start(&s.remote, from)
 }
 
 // send keeps reply (copied: the caller may reuse its buffer) as the slot's one reply.
@@ -268,10 +277,9 @@ func (s *udpSlot) send(reply []byte) error {
 // close does nothing: a UDP query has no connection to close.
 func (s *udpSlot) close() error { return nil }
 
-// message returns the reply as a WriteBatch message back to the query's source.
-func (s *udpSlot) message() ipv4.Message {
-	s.bufs[0] = s.reply
-	return ipv4.Message{Buffers: s.bufs, Addr: s.w.remote}
+// message returns the reply as a datagram back to the query's source.
+func (s *udpSlot) message() datagram {
+	return datagram{buf: s.reply, addr: s.to}
 }
 
 // udpQuery is a datagram handed to a worker: a copy of the query, and a slot of its own,
@@ -285,7 +293,7 @@ type udpQuery struct {
 // writer and reply buffer. It returns the reply to send, or nil for none. It is what the
 // server does with a datagram, in one call: what FuzzServePacket exercises.
 func (s *Server) servePacket(slot *udpSlot, payload []byte, remote net.Addr) []byte {
-	slot.start(remote)
+	slot.start(remote, netip.AddrPort{})
 	s.answer(payload, udpQueryMax, &slot.w)
 	return slot.reply
 }
