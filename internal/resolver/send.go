@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/resolver/cache"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
 
@@ -64,6 +65,7 @@ func (q *query) send(ctx context.Context) {
 		if randomised {
 			restoreCase(reply, m.Question[0].Name, plain)
 		}
+		q.keepSigned(m, reply)
 		q.sent, q.reply = m, reply
 		q.to(stepReply, "asked %s %s: %s from %s", m.Question[0].Name,
 			dns.TypeToString[m.Question[0].Qtype], dns.RcodeToString[reply.Rcode], q.server)
@@ -86,7 +88,10 @@ func (q *query) buildQuery() (*dns.Msg, string, bool) {
 	m.Question[0].Qclass = q.qclass
 	m.RecursionDesired = false
 	if !q.r.infra.NoEDNS(q.server) {
-		m.SetEdns0(udpSize, false)
+		// With a Validator every query carries DO, so that the reply
+		// holds the signatures and denial records the validator needs
+		// (keepSigned): one upstream query per name, as Unbound asks.
+		m.SetEdns0(udpSize, q.r.cfg.Validator != nil)
 		q.r.addCookie(m, q.server)
 	}
 	return m, plain, randomised
@@ -96,13 +101,71 @@ func (q *query) buildQuery() (*dns.Msg, string, bool) {
 // (RFC 9156) one label more than the zone asked, with type A as its §3
 // suggests (some servers mishandle NS queries), until the full name is
 // reached, minimisation was abandoned, or maxMinimise queries were spent.
+// Names the cache already shows to be no zone cut are not asked again
+// (skipKnownNonCuts).
 func (q *query) sendName() (string, uint16) {
 	labels := dns.CountLabel(q.qname)
-	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise || q.minLabels >= labels {
+	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise {
 		return q.qname, q.qtype
 	}
 	idx := dns.Split(q.qname)
+	q.skipKnownNonCuts(idx, labels)
+	if q.minLabels >= labels {
+		return q.qname, q.qtype
+	}
 	return q.qname[idx[labels-q.minLabels]:], dns.TypeA
+}
+
+// skipKnownNonCuts moves the minimisation past names that the cache holds
+// an A RRset or a NODATA for: a server authoritative for them answered,
+// so they are no zone cut, and asking them again would only repeat the
+// answer. Unbound skips them the same way. Without this every name under
+// wild.example.test. costs two upstream queries, one of them always
+// "wild.example.test. A" (idx are q.qname's label offsets).
+func (q *query) skipKnownNonCuts(idx []int, labels int) {
+	for q.minLabels < labels {
+		switch q.r.cache.Peek(q.qname[idx[labels-q.minLabels]:], dns.TypeA, q.qclass) {
+		case cache.Positive, cache.NoData:
+			q.minLabels++
+		default:
+			return
+		}
+	}
+}
+
+// rememberNoCut caches what a minimised query (type A) met when it found
+// no zone cut: its A RRset or its NODATA, with the SOA. Both are answers
+// of a server authoritative for the name, cached like any other, and
+// they tell later queries (skipKnownNonCuts) that the name is no cut.
+func (q *query) rememberNoCut(c classified) {
+	switch {
+	case len(c.chain) > 0:
+		// An alias: the name is no cut either, but the next query
+		// goes on with the full name anyway.
+	case c.kind == replyAnswer:
+		q.store(c)
+	case c.kind == replyNoData && c.soa != nil:
+		q.r.cache.PutNegative(c.target, dns.TypeA, q.qclass, c.soa, q.rank(cache.RankAuthorityAuth))
+	}
+}
+
+// keepSigned keeps, with a Validator, the reply to a full (not
+// minimised) query for the validator's fetch of the same question in this
+// client query (fetchDNSSEC): the reply was asked with DO, so it already
+// holds the RRSIGs and the NSEC or NSEC3 records, and asking again would
+// double the upstream queries of every validated cache miss.
+func (q *query) keepSigned(m, reply *dns.Msg) {
+	if q.r.cfg.Validator == nil || reply.Truncated {
+		return
+	}
+	opt := m.IsEdns0()
+	if opt == nil || !opt.Do() || dns.CountLabel(m.Question[0].Name) != dns.CountLabel(q.qname) || m.Question[0].Qtype != q.qtype {
+		return
+	}
+	if q.b.forwarded == nil {
+		q.b.forwarded = map[qkey]*dns.Msg{}
+	}
+	q.b.forwarded[qkey{q.qname, q.qtype}] = reply
 }
 
 // minimised reports whether the query sent was for a shortened name.

@@ -163,11 +163,17 @@ func (r *Resolver) dnssecFetch(b *budget) validate.Fetch {
 	}
 }
 
-// fetchDNSSEC asks the servers of name's zone (its parent's for DS) for
-// name and qtype with DO set: it starts at the closest cached zone cut,
+// fetchDNSSEC returns the reply to name and qtype that the resolution got
+// with DO set, or else asks the servers of name's zone (its parent's for
+// DS) for them with DO: it starts at the closest cached zone cut,
 // which the resolution just walked, and follows referrals from there. In
 // forwarding mode it asks the upstreams instead (forward.go).
 func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtype uint16) (*dns.Msg, error) {
+	if m, ok := b.forwarded[qkey{name, qtype}]; ok {
+		// The resolution asked this question with DO already
+		// (keepSigned in send.go, forward in forward.go).
+		return m.Copy(), nil
+	}
 	if r.fwd != nil {
 		return r.forwardFetch(ctx, b, name, qtype)
 	}

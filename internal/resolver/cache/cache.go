@@ -243,6 +243,26 @@ func (c *Cache) Get(name string, qtype, class uint16) Result {
 	return c.get(name, qtype, class, c.live)
 }
 
+// Peek returns the kind of what Get would return for (name, qtype,
+// class), without copying any record: for callers that only need to know
+// whether the name is known (the resolver's QNAME minimisation).
+func (c *Cache) Peek(name string, qtype, class uint16) Kind {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lname := strings.ToLower(name)
+	if e, _ := c.live(key{name: lname, class: class, space: spaceNXDomain}); e != nil {
+		return NXDomain
+	}
+	e, _ := c.live(key{name: lname, qtype: qtype, class: class})
+	switch {
+	case e == nil:
+		return Miss
+	case e.rrs == nil:
+		return NoData
+	}
+	return Positive
+}
+
 // GetStale is Get for entries past their TTL but within Config.ServeStale
 // (RFC 8767): the resolver serves them, with TTL StaleTTL, only when it
 // cannot reach any server. Live entries are returned too. With ServeStale
