@@ -1,0 +1,109 @@
+package validate
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/dnssec"
+)
+
+// maxVerifiedSigs bounds the signatures verifiedSigs remembers: a few
+// hundred kilobytes. When it is full the memory starts again empty; a
+// forgotten signature only costs one more verification.
+const maxVerifiedSigs = 8192
+
+// verifiedSigs remembers which (RRset, RRSIG, DNSKEY) triples verified, so
+// that an RRset met again in a later answer is not verified again: every
+// name under one wildcard comes with the same NSEC record and its
+// signature, and each verification is a public-key operation (about as
+// costly as the rest of the cache miss together). Unbound keeps the same
+// knowledge as the security status of its cached RRsets. The key is a
+// SHA-256 digest of the three in wire form, TTLs included, so anything
+// that changes what dnssec.VerifyRRset looks at is a different key; the
+// signature's validity period is checked again on every use. Safe for
+// concurrent use; the zero value is ready.
+type verifiedSigs struct {
+	mu       sync.Mutex
+	m        map[[sha256.Size]byte]struct{} // guarded by mu
+	computed int                            // guarded by mu; verifications made, for tests
+}
+
+// verifySig verifies one signature, through the validator's memory of
+// verified signatures when the state has a validator.
+func (st *state) verifySig(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY, now time.Time) error {
+	if st.v == nil {
+		return dnssec.VerifyRRset(rrs, []*dns.RRSIG{sig}, keys, now)
+	}
+	return st.v.sigs.verify(rrs, sig, keys, now)
+}
+
+// verify is dnssec.VerifyRRset for one signature, answered from memory
+// when the same signature over the same RRset verified with the same keys
+// before.
+func (c *verifiedSigs) verify(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY, now time.Time) error {
+	k, ok := sigKey(rrs, sig, keys)
+	if ok && sig.ValidityPeriod(now) && c.has(k) {
+		return nil
+	}
+	c.mu.Lock()
+	c.computed++
+	c.mu.Unlock()
+	err := dnssec.VerifyRRset(rrs, []*dns.RRSIG{sig}, keys, now)
+	if err == nil && ok {
+		c.add(k)
+	}
+	return err
+}
+
+func (c *verifiedSigs) has(k [sha256.Size]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[k]
+	return ok
+}
+
+func (c *verifiedSigs) add(k [sha256.Size]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxVerifiedSigs {
+		c.m = make(map[[sha256.Size]byte]struct{})
+	}
+	c.m[k] = struct{}{}
+}
+
+// sigKey digests rrs, sig and keys in wire form, each record preceded by
+// its length; false when one does not pack (it is then verified, never
+// remembered).
+func sigKey(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY) ([sha256.Size]byte, bool) {
+	h := sha256.New()
+	buf := make([]byte, 0, 512)
+	add := func(rr dns.RR) bool {
+		b := buf[:cap(buf)]
+		for {
+			n, err := dns.PackRR(rr, b, 0, nil, false)
+			if err == nil {
+				h.Write([]byte{byte(n >> 8), byte(n)})
+				h.Write(b[:n])
+				return true
+			}
+			if len(b) >= dns.MaxMsgSize {
+				return false
+			}
+			b = make([]byte, dns.MaxMsgSize)
+		}
+	}
+	ok := add(sig)
+	for _, rr := range rrs {
+		ok = ok && add(rr)
+	}
+	h.Write([]byte{0xff, 0xff}) // the keys follow
+	for _, k := range keys {
+		ok = ok && add(k)
+	}
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out, ok
+}
