@@ -253,7 +253,7 @@ func New(cfg Config) (*Resolver, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Exchange == nil {
-		cfg.Exchange = do53Exchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP)
+		cfg.Exchange = defaultExchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP) // udpexchange_linux.go
 	}
 	r := &Resolver{
 		failed:      failureCache{now: cfg.Now},
