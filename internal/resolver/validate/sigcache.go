@@ -2,6 +2,7 @@ package validate
 
 import (
 	"crypto/sha256"
+	"io"
 	"sync"
 	"time"
 
@@ -21,7 +22,7 @@ const maxVerifiedSigs = 8192
 // signature, and each verification is a public-key operation (about as
 // costly as the rest of the cache miss together). Unbound keeps the same
 // knowledge as the security status of its cached RRsets. The key is a
-// SHA-256 digest of the three in wire form, TTLs included, so anything
+// SHA-256 digest of the three, TTLs included, so anything
 // that changes what dnssec.VerifyRRset looks at is a different key; the
 // signature's validity period is checked again on every use. Safe for
 // concurrent use; the zero value is ready.
@@ -44,15 +45,15 @@ func (st *state) verifySig(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY, now
 // when the same signature over the same RRset verified with the same keys
 // before.
 func (c *verifiedSigs) verify(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY, now time.Time) error {
-	k, ok := sigKey(rrs, sig, keys)
-	if ok && sig.ValidityPeriod(now) && c.has(k) {
+	k := sigKey(rrs, sig, keys)
+	if sig.ValidityPeriod(now) && c.has(k) {
 		return nil
 	}
 	c.mu.Lock()
 	c.computed++
 	c.mu.Unlock()
 	err := dnssec.VerifyRRset(rrs, []*dns.RRSIG{sig}, keys, now)
-	if err == nil && ok {
+	if err == nil {
 		c.add(k)
 	}
 	return err
@@ -74,36 +75,24 @@ func (c *verifiedSigs) add(k [sha256.Size]byte) {
 	c.m[k] = struct{}{}
 }
 
-// sigKey digests rrs, sig and keys in wire form, each record preceded by
-// its length; false when one does not pack (it is then verified, never
-// remembered).
-func sigKey(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY) ([sha256.Size]byte, bool) {
+// sigKey digests rrs, sig and keys in presentation form (which reads the
+// records only: packing would write their RDLENGTH, and the keys are
+// shared between queries), each record ended by a newline.
+func sigKey(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY) [sha256.Size]byte {
 	h := sha256.New()
-	buf := make([]byte, 0, 512)
-	add := func(rr dns.RR) bool {
-		b := buf[:cap(buf)]
-		for {
-			n, err := dns.PackRR(rr, b, 0, nil, false)
-			if err == nil {
-				h.Write([]byte{byte(n >> 8), byte(n)})
-				h.Write(b[:n])
-				return true
-			}
-			if len(b) >= dns.MaxMsgSize {
-				return false
-			}
-			b = make([]byte, dns.MaxMsgSize)
-		}
+	add := func(rr dns.RR) {
+		io.WriteString(h, rr.String())
+		h.Write([]byte{'\n'})
 	}
-	ok := add(sig)
+	add(sig)
 	for _, rr := range rrs {
-		ok = ok && add(rr)
+		add(rr)
 	}
-	h.Write([]byte{0xff, 0xff}) // the keys follow
+	h.Write([]byte{'\n'}) // the keys follow
 	for _, k := range keys {
-		ok = ok && add(k)
+		add(k)
 	}
 	var out [sha256.Size]byte
 	h.Sum(out[:0])
-	return out, ok
+	return out
 }
