@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/dnsname"
 	"github.com/rensa-dns/rensa/internal/dnssec"
 )
 
@@ -77,10 +78,22 @@ func (c *verifiedSigs) add(k [sha256.Size]byte) {
 
 // sigKey digests rrs, sig and keys in presentation form (which reads the
 // records only: packing would write their RDLENGTH, and the keys are
-// shared between queries), each record ended by a newline.
+// shared between queries), each record ended by a newline. An RRset
+// expanded from a wildcard (the RRSIG has fewer labels than the owner,
+// RFC 4035 §5.3.2) is digested under the wildcard's name, owner of the
+// RRSIG and the records alike: what a signature over it proves (the
+// signed data, RFC 4034 §3.1.8.1) is the same for every name the
+// wildcard answers, so every name under *.wild.example.test. shares one
+// verification. Whether the expansion was allowed is the denial proof's
+// business, checked on each answer.
 func sigKey(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY) [sha256.Size]byte {
 	h := sha256.New()
+	wild := wildcardOwner(rrs, sig)
 	add := func(rr dns.RR) {
+		if wild != "" {
+			rr = dns.Copy(rr)
+			rr.Header().Name = wild
+		}
 		io.WriteString(h, rr.String())
 		h.Write([]byte{'\n'})
 	}
@@ -90,9 +103,28 @@ func sigKey(rrs []dns.RR, sig *dns.RRSIG, keys []*dns.DNSKEY) [sha256.Size]byte 
 	}
 	h.Write([]byte{'\n'}) // the keys follow
 	for _, k := range keys {
-		add(k)
+		io.WriteString(h, k.String())
+		h.Write([]byte{'\n'})
 	}
 	var out [sha256.Size]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// wildcardOwner returns the wildcard ("*." and the owner's last
+// sig.Labels labels, lower case) that rrs were expanded from, when sig
+// says so and sig and every record have the same owner; "" otherwise.
+func wildcardOwner(rrs []dns.RR, sig *dns.RRSIG) string {
+	owner := dnsname.Canonical(sig.Hdr.Name)
+	n := dns.CountLabel(owner)
+	if int(sig.Labels) >= n {
+		return ""
+	}
+	for _, rr := range rrs {
+		if dnsname.Canonical(rr.Header().Name) != owner {
+			return ""
+		}
+	}
+	idx := dns.Split(owner)
+	return "*." + owner[idx[n-int(sig.Labels)]:]
 }
