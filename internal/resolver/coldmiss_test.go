@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -132,6 +133,39 @@ func TestValidatedMissAsksEachQuestionOnce(t *testing.T) {
 				t.Errorf("%s: %q asked twice", name, q)
 			}
 			seen[q] = true
+		}
+	}
+}
+
+// BenchmarkColdMiss resolves names never asked before under
+// wild.example.test. through the testbed, with the default UDP exchange
+// (the testbed's ports mapped in): the in-process view of the cold run
+// of scripts/bench-resolver.sh, for profiles (-cpuprofile,
+// -memprofile).
+func BenchmarkColdMiss(b *testing.B) {
+	tb, err := testbed.Start(context.Background(), testbed.Config{Port: testbed.PortFree})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tb.Close() })
+	fast := defaultExchange(nil, netip.AddrPort{}, false)
+	hints, err := ParseHints(strings.NewReader(tb.RootHints()), "testbed hints")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(Config{Hints: hints, Exchange: func(ctx context.Context, server netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
+		return fast(ctx, netip.MustParseAddrPort(tb.Addr(server.String())), m, tcp)
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	askA(r, "warm.wild.example.test.")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if m := askA(r, fmt.Sprintf("b%d.wild.example.test.", i)); m.Rcode != dns.RcodeSuccess {
+			b.Fatal(m)
 		}
 	}
 }

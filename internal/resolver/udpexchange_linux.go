@@ -107,9 +107,13 @@ func exchangeUDP(ctx context.Context, server netip.AddrPort, m *dns.Msg) (*dns.M
 	if err := f.SetDeadline(deadline); err != nil {
 		return nil, 0, fmt.Errorf("transport: udp %s: %w", server, err)
 	}
-	// Cancelling ctx unblocks the read at once.
-	stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	if _, ok := ctx.Deadline(); !ok {
+		// Cancelling ctx unblocks the read at once. The resolver's
+		// attempts all have a deadline, which bounds the read already:
+		// they skip this (an allocation and a callback per query).
+		stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
 	if _, err := f.Write(wire); err != nil {
 		return nil, 0, udpErr(ctx, server, err, 0)
 	}
@@ -154,7 +158,7 @@ func connectedUDP(server netip.AddrPort) (*os.File, error) {
 		syscall.Close(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	return os.NewFile(uintptr(fd), "udp "+server.String()), nil
+	return os.NewFile(uintptr(fd), "udp"), nil
 }
 
 // questionEnd returns the offset just past the question of a packed
