@@ -149,23 +149,67 @@ func (q *query) rememberNoCut(c classified) {
 	}
 }
 
-// keepSigned keeps, with a Validator, the reply to a full (not
-// minimised) query for the validator's fetch of the same question in this
-// client query (fetchDNSSEC): the reply was asked with DO, so it already
-// holds the RRSIGs and the NSEC or NSEC3 records, and asking again would
-// double the upstream queries of every validated cache miss.
+// keepSigned keeps, with a Validator, what a reply asked with DO holds
+// for validation. The reply to a full (not minimised) query is kept for
+// the validator's fetch of the same question in this client query
+// (fetchDNSSEC): it already holds the RRSIGs and the NSEC or NSEC3
+// records, and asking again would double the upstream queries of every
+// validated cache miss. The RRSIGs of its answer section go to the cache
+// beside the RRsets they sign (keepSigs), for later client queries that
+// reach those RRsets from the cache.
 func (q *query) keepSigned(m, reply *dns.Msg) {
 	if q.r.cfg.Validator == nil || reply.Truncated {
 		return
 	}
 	opt := m.IsEdns0()
-	if opt == nil || !opt.Do() || dns.CountLabel(m.Question[0].Name) != dns.CountLabel(q.qname) || m.Question[0].Qtype != q.qtype {
+	if opt == nil || !opt.Do() {
+		return
+	}
+	q.keepSigs(reply)
+	if dns.CountLabel(m.Question[0].Name) != dns.CountLabel(q.qname) || m.Question[0].Qtype != q.qtype {
 		return
 	}
 	if q.b.forwarded == nil {
 		q.b.forwarded = map[qkey]*dns.Msg{}
 	}
 	q.b.forwarded[qkey{q.qname, q.qtype}] = reply
+}
+
+// keepSigs caches the RRSIGs of an authoritative reply's answer section
+// that q.zone's servers may speak for (the bailiwick rule of scrub), one
+// set per owner and covered type. They are trusted by nothing until the
+// validator verifies them.
+func (q *query) keepSigs(reply *dns.Msg) {
+	if !reply.Authoritative {
+		return
+	}
+	type set struct {
+		owner   string
+		covered uint16
+	}
+	var sets map[set][]*dns.RRSIG
+	for _, rr := range reply.Answer {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok || !dns.IsSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
+			continue
+		}
+		if sets == nil {
+			sets = map[set][]*dns.RRSIG{}
+		}
+		k := set{dns.CanonicalName(sig.Hdr.Name), sig.TypeCovered}
+		sets[k] = append(sets[k], sig)
+	}
+	for k, sigs := range sets {
+		var data []dns.RR
+		for _, rr := range reply.Answer {
+			if h := rr.Header(); h.Rrtype == k.covered && dns.CanonicalName(h.Name) == k.owner {
+				data = append(data, rr)
+			}
+		}
+		if len(data) > 0 {
+			q.r.cache.PutSigs(sigs, data) // a refused set (too many) is only not kept
+		}
+	}
 }
 
 // minimised reports whether the query sent was for a shortened name.

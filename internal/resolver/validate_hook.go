@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/resolver/cache"
 	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
@@ -174,6 +175,9 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 		// (keepSigned in send.go, forward in forward.go).
 		return m.Copy(), nil
 	}
+	if m := r.signedFromCache(name, qtype); m != nil {
+		return m, nil
+	}
 	if r.fwd != nil {
 		return r.forwardFetch(ctx, b, name, qtype)
 	}
@@ -198,6 +202,34 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 		}
 	}
 	return reply, err
+}
+
+// signedFromCache returns, as an authoritative reply, the cached RRset
+// (name, qtype) with the RRSIGs cached beside it (keepSigs in send.go),
+// or nil when either is missing or the signatures show a wildcard
+// expansion, whose proof (the NSEC or NSEC3 that the name itself does
+// not exist) is not cached with them. The validator verifies them as it
+// would a fetched reply.
+func (r *Resolver) signedFromCache(name string, qtype uint16) *dns.Msg {
+	res := r.cache.Get(name, qtype, dns.ClassINET)
+	if res.Kind != cache.Positive {
+		return nil
+	}
+	sigs := r.cache.Sigs(name, qtype, dns.ClassINET, res.RRs)
+	if len(sigs) == 0 {
+		return nil
+	}
+	labels := dns.CountLabel(name)
+	for _, rr := range sigs {
+		if int(rr.(*dns.RRSIG).Labels) != labels {
+			return nil
+		}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.Response, m.Authoritative = true, true
+	m.Answer = append(res.RRs, sigs...)
+	return m
 }
 
 // dsFromReferral turns a referral for name into the reply to a DS query:
