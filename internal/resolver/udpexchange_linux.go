@@ -61,16 +61,24 @@ func defaultExchange(dial func(ctx context.Context, network, addr string) (net.C
 		return slow
 	}
 	return func(ctx context.Context, server netip.AddrPort, m *dns.Msg, tcp bool) (*dns.Msg, error) {
+		// One attempt, UDP and the TCP it may lead to, is bounded by
+		// attemptTimeout, as transport.Do53 bounds it.
+		deadline := time.Now().Add(attemptTimeout)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+			deadline = dl
+		}
 		if tcp {
 			return slow(ctx, server, m, true)
 		}
-		reply, misses, err := exchangeUDP(ctx, server, m)
+		reply, misses, err := exchangeUDP(ctx, deadline, server, m)
 		switch {
 		case err == nil && !reply.Truncated:
 			return reply, nil
-		case err == nil, misses > 0 && ctx.Err() == nil &&
+		case err == nil, misses > 0 && ctx.Err() == nil && time.Now().Before(deadline) &&
 			(errors.Is(err, transport.ErrTimeout) || errors.Is(err, transport.ErrMismatch)):
-			reply, err = slow(ctx, server, m, true)
+			tctx, cancel := context.WithDeadline(ctx, deadline)
+			reply, err = slow(tctx, server, m, true)
+			cancel()
 		}
 		if err != nil && misses > 0 && !errors.Is(err, transport.ErrMismatch) {
 			err = fmt.Errorf("%w: %w", transport.ErrMismatch, err)
@@ -80,10 +88,10 @@ func defaultExchange(dial func(ctx context.Context, network, addr string) (net.C
 }
 
 // exchangeUDP sends m to server in one datagram from a fresh connected
-// socket, with a random ID, and waits for the matching reply until the
-// attempt's deadline. It returns the reply (perhaps truncated), and how
-// many datagrams did not match.
-func exchangeUDP(ctx context.Context, server netip.AddrPort, m *dns.Msg) (*dns.Msg, int, error) {
+// socket, with a random ID, and waits for the matching reply until
+// deadline. It returns the reply (perhaps truncated), and how many
+// datagrams did not match.
+func exchangeUDP(ctx context.Context, deadline time.Time, server netip.AddrPort, m *dns.Msg) (*dns.Msg, int, error) {
 	wire, err := m.Pack()
 	if err != nil {
 		return nil, 0, fmt.Errorf("resolver: packing query: %w", err)
@@ -100,17 +108,14 @@ func exchangeUDP(ctx context.Context, server netip.AddrPort, m *dns.Msg) (*dns.M
 		return nil, 0, fmt.Errorf("transport: udp %s: %w", server, err)
 	}
 	defer f.Close()
-	deadline := time.Now().Add(attemptTimeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
 	if err := f.SetDeadline(deadline); err != nil {
 		return nil, 0, fmt.Errorf("transport: udp %s: %w", server, err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		// Cancelling ctx unblocks the read at once. The resolver's
-		// attempts all have a deadline, which bounds the read already:
-		// they skip this (an allocation and a callback per query).
+		// queries all have a deadline (its query time), and the
+		// attempt's bounds the read already: they skip this (an
+		// allocation and a callback per upstream query).
 		stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}

@@ -118,7 +118,7 @@ func TestUDPExchangeNearMisses(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	r, misses, err := exchangeUDP(ctx, addr, testQuery("WWW.example.test."))
+	r, misses, err := exchangeUDP(ctx, time.Now().Add(time.Second), addr, testQuery("WWW.example.test."))
 	if err != nil || misses != 3 || len(r.Answer) != 1 {
 		t.Fatalf("reply %v, %d misses, err %v; want the answer after 3 misses", r, misses, err)
 	}
