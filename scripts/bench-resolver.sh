@@ -13,7 +13,9 @@
 #    median queries per second and the ratio rensa/Unbound are reported.
 #  - cold: COLD names never asked before (a fresh resolver, unique names
 #    under the wildcards), each sent once, COLD_INFLIGHT at a time; RUNS
-#    runs, each resolver fresh, the median run time and its rate.
+#    runs, each resolver fresh, rensa and Unbound alternating within each
+#    run; the median run time and its rate. The cold runs come before the
+#    cache-hit runs.
 #  - validated (issue #5): the testbed again, signed ("rensa testbed
 #    --signed", NSEC, ECDSAP256SHA256; the root's anchor written beside
 #    the hints), and each resolver validating with that anchor (Unbound:
@@ -22,8 +24,8 @@
 #    names under the signed wildcard *.wild.example.test. (A, so each
 #    answer is a wildcard expansion with its RRSIG and the NSEC proving
 #    the name itself absent), each sent once, COLD_INFLIGHT at a time,
-#    against a fresh resolver: RUNS runs, the median time for the COLD
-#    names and the ratio. Every answer must carry AD (dnsperf's rcode
+#    against a fresh resolver: RUNS runs (the resolvers alternating), the
+#    median time for the COLD names and the ratio. Every answer must carry AD (dnsperf's rcode
 #    count shows failures; the script checks one name with dig first).
 #    Unbound runs with aggressive-nsec off ("unbound": each name a real
 #    cache miss, one upstream query, as for rensa) and on
@@ -154,33 +156,45 @@ bench_hits() {
 	echo "$name $(echo "$list" | tr ' ' '\n' | grep . | median) [$list ]"
 }
 
-# bench_cold NAME LIST prints "NAME median-seconds qps completed lost
-# noerror [seconds of each run]" for LIST sent once to a fresh resolver,
-# RUNS times.
+# cold_once NAME LIST I sends LIST once to a fresh resolver NAME (run I).
+cold_once() {
+	local name="$1" list="$2" i="$3"
+	"start_$name"
+	wait_ready
+	dnsperf_run "$list" -n 1 -c 1 -q "$COLD_INFLIGHT" >"$WORK/$(basename "$list" .txt)-$name.$i"
+	# After the run, so that the check warms nothing the run uses.
+	if [ "$VALIDATE" = 1 ]; then check_validating "$name"; fi
+	stop_server
+}
+
+# bench_cold LIST RESOLVERS... runs LIST RUNS times against each resolver,
+# the resolvers alternating within each run (so that a change in the
+# machine's load hits them alike), and prints per resolver "NAME
+# median-seconds qps completed lost noerror [seconds of each run]".
 bench_cold() {
-	local name="$1" list="$2" runs="" out
-	out="$WORK/$(basename "$list" .txt)-$name"
+	local list="$1" i name
+	shift
 	for i in $(seq 1 "$RUNS"); do
-		"start_$name"
-		wait_ready
-		dnsperf_run "$list" -n 1 -c 1 -q "$COLD_INFLIGHT" >"$out.$i"
-		stop_server
-		runs="$runs $(awk '/Run time \(s\)/ { print $4 }' "$out.$i")"
+		for name in "$@"; do cold_once "$name" "$list" "$i"; done
 	done
-	local med
-	med=$(echo "$runs" | tr ' ' '\n' | grep . | median)
-	# The counts of the median run.
-	for i in $(seq 1 "$RUNS"); do
-		if grep -q "Run time (s): *$med\$" "$out.$i"; then
-			awk -v n="$name" -v runs="$runs" '
-				/Queries completed/ { done = $3 }
-				/Queries lost/ { lost = $3 }
-				/Response codes/ { for (i = 1; i < NF; i++) if ($i == "NOERROR") ok = $(i + 1) }
-				/Run time \(s\)/ { t = $4 }
-				/Queries per second/ { q = $4 }
-				END { printf "%s %s %s %s %s %s [%s ]\n", n, t, q, done, lost, ok + 0, runs }' "$out.$i"
-			return
-		fi
+	for name in "$@"; do
+		local out runs="" med
+		out="$WORK/$(basename "$list" .txt)-$name"
+		for i in $(seq 1 "$RUNS"); do runs="$runs $(awk '/Run time \(s\)/ { print $4 }' "$out.$i")"; done
+		med=$(echo "$runs" | tr ' ' '\n' | grep . | median)
+		# The counts of the median run.
+		for i in $(seq 1 "$RUNS"); do
+			if grep -q "Run time (s): *$med\$" "$out.$i"; then
+				awk -v n="$name" -v runs="$runs" '
+					/Queries completed/ { done = $3 }
+					/Queries lost/ { lost = $3 }
+					/Response codes/ { for (i = 1; i < NF; i++) if ($i == "NOERROR") ok = $(i + 1) }
+					/Run time \(s\)/ { t = $4 }
+					/Queries per second/ { q = $4 }
+					END { printf "%s %s %s %s %s %s [%s ]\n", n, t, q, done, lost, ok + 0, runs }' "$out.$i"
+				break
+			fi
+		done
 	done
 }
 
@@ -232,10 +246,10 @@ main() {
 	: >"$cold"
 	: >"$validated"
 	start_testbed
-	for r in $have; do
-		if [ "$HITS" = 1 ]; then bench_hits "$r" | tee -a "$hits" >&2; fi
-		bench_cold "$r" "$WORK/cold.txt" | tee -a "$cold" >&2
-	done
+	bench_cold "$WORK/cold.txt" $have | tee "$cold" >&2
+	if [ "$HITS" = 1 ]; then
+		for r in $have; do bench_hits "$r" | tee -a "$hits" >&2; done
+	fi
 	stop_testbed
 	if [ "$VALIDATED" = 1 ]; then
 		start_testbed --signed --write-anchor "$WORK/anchor"
@@ -243,13 +257,7 @@ main() {
 		VALIDATE=1
 		local vhave="$have"
 		case " $have " in *" unbound "*) vhave="$have unbound_aggr" ;; esac
-		for r in $vhave; do
-			"start_$r"
-			wait_ready
-			check_validating "$r"
-			stop_server
-			bench_cold "$r" "$WORK/validated.txt" | tee -a "$validated" >&2
-		done
+		bench_cold "$WORK/validated.txt" $vhave | tee "$validated" >&2
 		VALIDATE=0
 		stop_testbed
 	fi
