@@ -19,11 +19,13 @@ stop_pid() {
 stop_server() { stop_pid SERVER_PID; }
 stop_testbed() { stop_pid TESTBED_PID; }
 
-# start_testbed runs "rensa testbed" on CPU 0 (port 53 on 127.53.x.x, so
-# it needs root), writes its root hints to $WORK/root.hints and waits, at
-# most 10 s, until the root answers.
+# start_testbed [ARGS...] runs "rensa testbed" on CPU 0 (port 53 on
+# 127.53.x.x, so it needs root) with ARGS (such as --signed --write-anchor
+# FILE), writes its root hints to $WORK/root.hints and waits, at most
+# 10 s, until the root answers.
 start_testbed() {
-	taskset -c 0 ./bin/rensa testbed --write-hints "$WORK/root.hints" >"$WORK/testbed.log" 2>&1 &
+	rm -f "$WORK/root.hints"
+	taskset -c 0 ./bin/rensa testbed --write-hints "$WORK/root.hints" "$@" >"$WORK/testbed.log" 2>&1 &
 	TESTBED_PID=$!
 	for _ in $(seq 1 100); do
 		if [ -s "$WORK/root.hints" ] &&

@@ -38,6 +38,7 @@ func (q *query) handleReply() {
 	case c.kind == replyReferral:
 		q.referral(c)
 	case min && (c.kind == replyAnswer || c.kind == replyNoData):
+		q.rememberNoCut(c) // send.go
 		q.minLabels++
 		q.minCount++
 		q.to(stepSend, "no zone cut at %s", c.target)

@@ -206,6 +206,10 @@ type Resolver struct {
 	fast                   fastCachePointer  // RawHandler's wire cache (fast.go); nil until used
 	nsec                   *cache.NSECs      // validated NSEC records (aggressive.go); nil when off
 	nsec3                  *cache.NSECs      // validated NSEC3 records (aggressive_nsec3.go); nil when off
+
+	// ownExchange: Config.Exchange is the default, which bounds each
+	// attempt by attemptTimeout itself (send.go, attemptContext).
+	ownExchange bool
 }
 
 // DefaultAllow returns the client ranges answered by default: loopback,
@@ -252,14 +256,16 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Exchange == nil {
-		cfg.Exchange = do53Exchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP)
+	ownExchange := cfg.Exchange == nil
+	if ownExchange {
+		cfg.Exchange = defaultExchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP) // udpexchange_linux.go
 	}
 	r := &Resolver{
 		failed:      failureCache{now: cfg.Now},
 		cfg:         cfg,
 		queryTime:   maxQueryTime,
 		attemptTime: attemptTimeout,
+		ownExchange: ownExchange,
 		cache:       cache.New(cache.Config{MaxBytes: cfg.CacheBytes, Now: cfg.Now, ServeStale: cfg.ServeStale}),
 		infra:       cache.NewInfra(cfg.Now),
 		fwd:         newForwarders(cfg.Forward),

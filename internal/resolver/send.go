@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/resolver/cache"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
 
@@ -30,7 +31,7 @@ func (q *query) send(ctx context.Context) {
 	q.b.sends++
 	q.sends++
 	m, plain, randomised := q.buildQuery()
-	actx, cancel := context.WithTimeout(ctx, q.r.attemptTime)
+	actx, cancel := q.attemptContext(ctx)
 	start := q.r.cfg.Now()
 	reply, err := q.r.cfg.Exchange(actx, netip.AddrPortFrom(q.server, 53), m, q.useTCP)
 	cancel()
@@ -64,10 +65,24 @@ func (q *query) send(ctx context.Context) {
 		if randomised {
 			restoreCase(reply, m.Question[0].Name, plain)
 		}
+		q.keepSigned(m, reply)
 		q.sent, q.reply = m, reply
 		q.to(stepReply, "asked %s %s: %s from %s", m.Question[0].Name,
 			dns.TypeToString[m.Question[0].Qtype], dns.RcodeToString[reply.Rcode], q.server)
 	}
+}
+
+// attemptContext bounds one upstream exchange by the attempt time. The
+// default exchanges bound every attempt themselves, by attemptTimeout
+// (socket deadlines), so with them ctx is used as it is: a context per
+// upstream query, with its timer and its entry in the parent's children,
+// was a tenth of the bytes the cold path allocated. Tests that shorten
+// the attempt time, or bring their own exchange, get the context.
+func (q *query) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if q.r.ownExchange && q.r.attemptTime == attemptTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, q.r.attemptTime)
 }
 
 // buildQuery makes the upstream query: the minimised or full name, in
@@ -86,7 +101,10 @@ func (q *query) buildQuery() (*dns.Msg, string, bool) {
 	m.Question[0].Qclass = q.qclass
 	m.RecursionDesired = false
 	if !q.r.infra.NoEDNS(q.server) {
-		m.SetEdns0(udpSize, false)
+		// With a Validator every query carries DO, so that the reply
+		// holds the signatures and denial records the validator needs
+		// (keepSigned): one upstream query per name, as Unbound asks.
+		m.SetEdns0(udpSize, q.r.cfg.Validator != nil)
 		q.r.addCookie(m, q.server)
 	}
 	return m, plain, randomised
@@ -96,13 +114,115 @@ func (q *query) buildQuery() (*dns.Msg, string, bool) {
 // (RFC 9156) one label more than the zone asked, with type A as its §3
 // suggests (some servers mishandle NS queries), until the full name is
 // reached, minimisation was abandoned, or maxMinimise queries were spent.
+// Names the cache already shows to be no zone cut are not asked again
+// (skipKnownNonCuts).
 func (q *query) sendName() (string, uint16) {
 	labels := dns.CountLabel(q.qname)
-	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise || q.minLabels >= labels {
+	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise {
 		return q.qname, q.qtype
 	}
 	idx := dns.Split(q.qname)
+	q.skipKnownNonCuts(idx, labels)
+	if q.minLabels >= labels {
+		return q.qname, q.qtype
+	}
 	return q.qname[idx[labels-q.minLabels]:], dns.TypeA
+}
+
+// skipKnownNonCuts moves the minimisation past names that the cache holds
+// an A RRset or a NODATA for: a server authoritative for them answered,
+// so they are no zone cut, and asking them again would only repeat the
+// answer. Unbound skips them the same way. Without this every name under
+// wild.example.test. costs two upstream queries, one of them always
+// "wild.example.test. A" (idx are q.qname's label offsets).
+func (q *query) skipKnownNonCuts(idx []int, labels int) {
+	for q.minLabels < labels {
+		switch q.r.cache.Peek(q.qname[idx[labels-q.minLabels]:], dns.TypeA, q.qclass) {
+		case cache.Positive, cache.NoData:
+			q.minLabels++
+		default:
+			return
+		}
+	}
+}
+
+// rememberNoCut caches what a minimised query (type A) met when it found
+// no zone cut: its A RRset or its NODATA, with the SOA. Both are answers
+// of a server authoritative for the name, cached like any other, and
+// they tell later queries (skipKnownNonCuts) that the name is no cut.
+func (q *query) rememberNoCut(c classified) {
+	switch {
+	case len(c.chain) > 0:
+		// An alias: the name is no cut either, but the next query
+		// goes on with the full name anyway.
+	case c.kind == replyAnswer:
+		q.store(c)
+	case c.kind == replyNoData && c.soa != nil:
+		q.r.cache.PutNegative(c.target, dns.TypeA, q.qclass, c.soa, q.rank(cache.RankAuthorityAuth))
+	}
+}
+
+// keepSigned keeps, with a Validator, what a reply asked with DO holds
+// for validation. The reply to a full (not minimised) query is kept for
+// the validator's fetch of the same question in this client query
+// (fetchDNSSEC): it already holds the RRSIGs and the NSEC or NSEC3
+// records, and asking again would double the upstream queries of every
+// validated cache miss. The RRSIGs of its answer section go to the cache
+// beside the RRsets they sign (keepSigs), for later client queries that
+// reach those RRsets from the cache.
+func (q *query) keepSigned(m, reply *dns.Msg) {
+	if q.r.cfg.Validator == nil || reply.Truncated {
+		return
+	}
+	opt := m.IsEdns0()
+	if opt == nil || !opt.Do() {
+		return
+	}
+	q.keepSigs(reply)
+	if dns.CountLabel(m.Question[0].Name) != dns.CountLabel(q.qname) || m.Question[0].Qtype != q.qtype {
+		return
+	}
+	if q.b.forwarded == nil {
+		q.b.forwarded = map[qkey]*dns.Msg{}
+	}
+	q.b.forwarded[qkey{q.qname, q.qtype}] = reply
+}
+
+// keepSigs caches the RRSIGs of an authoritative reply's answer section
+// that q.zone's servers may speak for (the bailiwick rule of scrub), one
+// set per owner and covered type. They are trusted by nothing until the
+// validator verifies them.
+func (q *query) keepSigs(reply *dns.Msg) {
+	if !reply.Authoritative {
+		return
+	}
+	type set struct {
+		owner   string
+		covered uint16
+	}
+	var sets map[set][]*dns.RRSIG
+	for _, rr := range reply.Answer {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok || !dns.IsSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
+			continue
+		}
+		if sets == nil {
+			sets = map[set][]*dns.RRSIG{}
+		}
+		k := set{dns.CanonicalName(sig.Hdr.Name), sig.TypeCovered}
+		sets[k] = append(sets[k], sig)
+	}
+	for k, sigs := range sets {
+		var data []dns.RR
+		for _, rr := range reply.Answer {
+			if h := rr.Header(); h.Rrtype == k.covered && dns.CanonicalName(h.Name) == k.owner {
+				data = append(data, rr)
+			}
+		}
+		if len(data) > 0 {
+			q.r.cache.PutSigs(sigs, data) // a refused set (too many) is only not kept
+		}
+	}
 }
 
 // minimised reports whether the query sent was for a shortened name.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/resolver/cache"
 	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
@@ -163,11 +164,20 @@ func (r *Resolver) dnssecFetch(b *budget) validate.Fetch {
 	}
 }
 
-// fetchDNSSEC asks the servers of name's zone (its parent's for DS) for
-// name and qtype with DO set: it starts at the closest cached zone cut,
+// fetchDNSSEC returns the reply to name and qtype that the resolution got
+// with DO set, or else asks the servers of name's zone (its parent's for
+// DS) for them with DO: it starts at the closest cached zone cut,
 // which the resolution just walked, and follows referrals from there. In
 // forwarding mode it asks the upstreams instead (forward.go).
 func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtype uint16) (*dns.Msg, error) {
+	if m, ok := b.forwarded[qkey{name, qtype}]; ok {
+		// The resolution asked this question with DO already
+		// (keepSigned in send.go, forward in forward.go).
+		return m.Copy(), nil
+	}
+	if m := r.signedFromCache(name, qtype); m != nil {
+		return m, nil
+	}
 	if r.fwd != nil {
 		return r.forwardFetch(ctx, b, name, qtype)
 	}
@@ -192,6 +202,34 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 		}
 	}
 	return reply, err
+}
+
+// signedFromCache returns, as an authoritative reply, the cached RRset
+// (name, qtype) with the RRSIGs cached beside it (keepSigs in send.go),
+// or nil when either is missing or the signatures show a wildcard
+// expansion, whose proof (the NSEC or NSEC3 that the name itself does
+// not exist) is not cached with them. The validator verifies them as it
+// would a fetched reply.
+func (r *Resolver) signedFromCache(name string, qtype uint16) *dns.Msg {
+	res := r.cache.Get(name, qtype, dns.ClassINET)
+	if res.Kind != cache.Positive {
+		return nil
+	}
+	sigs := r.cache.Sigs(name, qtype, dns.ClassINET, res.RRs)
+	if len(sigs) == 0 {
+		return nil
+	}
+	labels := dns.CountLabel(name)
+	for _, rr := range sigs {
+		if int(rr.(*dns.RRSIG).Labels) != labels {
+			return nil
+		}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.Response, m.Authoritative = true, true
+	m.Answer = append(res.RRs, sigs...)
+	return m
 }
 
 // dsFromReferral turns a referral for name into the reply to a DS query:

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,6 +84,7 @@ const (
 	spaceData space = iota
 	spaceNXDomain
 	spaceDelegation
+	spaceSigs // RRSIGs over an RRset, keyed by the type they cover
 )
 
 type key struct {
@@ -97,6 +99,7 @@ type entry struct {
 	rrs     []dns.RR // positive data, or nil for negative
 	soa     dns.RR   // negative entries
 	deleg   *Delegation
+	signed  string // RRSIG entries: RdataKey of the RRset they came with
 	rank    Rank
 	expires time.Time
 	size    int
@@ -243,6 +246,88 @@ func (c *Cache) Get(name string, qtype, class uint16) Result {
 	return c.get(name, qtype, class, c.live)
 }
 
+// PutSigs caches the RRSIG records sigs, all owned by one name and
+// covering one type, beside the RRset they sign, rrs, as the same reply
+// gave them: a validating resolver asks with DO, and keeps the
+// signatures so that validating the RRset again, when a later answer
+// reaches it from the cache (the target of a CNAME, say), needs no
+// second upstream query (RFC 4035 §4.5 has resolvers keep signatures
+// with their data). They are kept apart from answer data, so that Get
+// never returns them, and only the validator trusts them, after
+// verifying them. The TTL is the smallest of the set's. A newer set
+// replaces the old one.
+func (c *Cache) PutSigs(sigs []*dns.RRSIG, rrs []dns.RR) error {
+	if len(sigs) == 0 {
+		return errors.New("cache: no RRSIG")
+	}
+	if len(sigs) > MaxRRsPerRRset {
+		return fmt.Errorf("%w: %d RRSIGs, limit %d", ErrTooLarge, len(sigs), MaxRRsPerRRset)
+	}
+	h := sigs[0].Hdr
+	ttl := h.Ttl
+	set := make([]dns.RR, len(sigs))
+	size := entryOverhead
+	for i, sig := range sigs {
+		if !strings.EqualFold(sig.Hdr.Name, h.Name) || sig.TypeCovered != sigs[0].TypeCovered || sig.Hdr.Class != h.Class {
+			return fmt.Errorf("cache: %s does not sign the RRset of %s", sig, sigs[0])
+		}
+		ttl = min(ttl, sig.Hdr.Ttl)
+		set[i] = dns.Copy(sig)
+		size += dns.Len(sig)
+	}
+	k := key{name: strings.ToLower(h.Name), qtype: sigs[0].TypeCovered, class: h.Class, space: spaceSigs}
+	return c.store(&entry{key: k, rrs: set, signed: RdataKey(rrs), rank: RankAnswerAuth, size: size}, clampTTL(ttl, MaxTTL))
+}
+
+// Sigs returns the live RRSIGs cached for the RRset (name, covered,
+// class), with TTLs set to the seconds left, when they came with an
+// RRset of the same data as rrs (the cached RRset may have been replaced
+// since: its old signatures would make it look bogus); nil otherwise.
+func (c *Cache) Sigs(name string, covered, class uint16, rrs []dns.RR) []dns.RR {
+	c.mu.Lock()
+	e, left := c.live(key{name: strings.ToLower(name), qtype: covered, class: class, space: spaceSigs})
+	c.mu.Unlock()
+	if e == nil || e.signed != RdataKey(rrs) {
+		return nil
+	}
+	out := make([]dns.RR, len(e.rrs))
+	for i, rr := range e.rrs {
+		out[i] = withTTL(rr, left)
+	}
+	return out
+}
+
+// RdataKey names the data of an RRset, whatever the order of its records
+// and their TTLs: the records' data in presentation form, sorted.
+func RdataKey(rrs []dns.RR) string {
+	parts := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		parts = append(parts, strings.TrimPrefix(rr.String(), rr.Header().String()))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\n")
+}
+
+// Peek returns the kind of what Get would return for (name, qtype,
+// class), without copying any record: for callers that only need to know
+// whether the name is known (the resolver's QNAME minimisation).
+func (c *Cache) Peek(name string, qtype, class uint16) Kind {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lname := strings.ToLower(name)
+	if e, _ := c.live(key{name: lname, class: class, space: spaceNXDomain}); e != nil {
+		return NXDomain
+	}
+	e, _ := c.live(key{name: lname, qtype: qtype, class: class})
+	switch {
+	case e == nil:
+		return Miss
+	case e.rrs == nil:
+		return NoData
+	}
+	return Positive
+}
+
 // GetStale is Get for entries past their TTL but within Config.ServeStale
 // (RFC 8767): the resolver serves them, with TTL StaleTTL, only when it
 // cannot reach any server. Live entries are returned too. With ServeStale
@@ -282,7 +367,7 @@ func (c *Cache) store(e *entry, ttl time.Duration) error {
 	if old, _ := c.live(e.key); old != nil && old.rank > e.rank {
 		return fmt.Errorf("%w: %s/%d has rank %s, new data %s", ErrRank, e.key.name, e.key.qtype, old.rank, e.rank)
 	}
-	if e.rrs != nil {
+	if e.rrs != nil && e.key.space == spaceData {
 		nx := key{name: e.key.name, class: e.key.class, space: spaceNXDomain}
 		if old, _ := c.live(nx); old != nil {
 			if old.rank > e.rank {

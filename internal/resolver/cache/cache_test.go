@@ -260,3 +260,65 @@ func TestRFC8767ServeStale(t *testing.T) {
 		t.Errorf("past the stale window: %v", k)
 	}
 }
+
+// TestSigs: RRSIGs are kept beside their RRset, by the type they cover,
+// for their own TTL; Get and Peek never see them, and they clear no
+// NXDOMAIN; a set mixing owners or covered types is refused.
+func TestSigs(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := newCache(clk, 0)
+	sigs := func(lines ...string) []*dns.RRSIG {
+		var out []*dns.RRSIG
+		for _, rr := range rrs(t, lines...) {
+			out = append(out, rr.(*dns.RRSIG))
+		}
+		return out
+	}
+	const sigA = "www.other.test. 300 IN RRSIG A 13 3 3600 20261209000000 20261125000000 4711 other.test. AAAA"
+	const sigA2 = "www.other.test. 100 IN RRSIG A 13 3 3600 20261209000000 20261125000000 4712 other.test. AAAA"
+	data := rrs(t, "www.other.test. 300 IN A 192.0.2.20", "www.other.test. 300 IN A 192.0.2.21")
+	if err := c.PutSigs(sigs(sigA, sigA2), data); err != nil {
+		t.Fatal(err)
+	}
+	// The cached RRset comes back in another order, with TTLs aged.
+	cached := rrs(t, "www.other.test. 42 IN A 192.0.2.21", "www.other.test. 42 IN A 192.0.2.20")
+	got := c.Sigs("WWW.other.test.", dns.TypeA, dns.ClassINET, cached)
+	if len(got) != 2 || got[0].Header().Ttl != 100 {
+		t.Fatalf("Sigs = %v, want both with TTL 100", got)
+	}
+	if got := c.Sigs("www.other.test.", dns.TypeA, dns.ClassINET, data[:1]); got != nil {
+		t.Errorf("RRSIGs returned for other data than they came with: %v", got)
+	}
+	if c.Sigs("www.other.test.", dns.TypeAAAA, dns.ClassINET, data) != nil {
+		t.Error("RRSIGs over A returned for AAAA")
+	}
+	if res := c.Get("www.other.test.", dns.TypeA, dns.ClassINET); res.Kind != Miss {
+		t.Errorf("Get sees the RRSIGs: %v", res)
+	}
+	if k := c.Peek("www.other.test.", dns.TypeA, dns.ClassINET); k != Miss {
+		t.Errorf("Peek sees the RRSIGs: %v", k)
+	}
+	if err := c.PutNegative("gone.other.test.", 0, dns.ClassINET, soa(t, 300, 300), RankAnswerAuth); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutSigs(sigs("gone.other.test. 300 IN RRSIG A 13 3 3600 20261209000000 20261125000000 4711 other.test. AAAA"), data); err != nil {
+		t.Fatal(err)
+	}
+	if res := c.Get("gone.other.test.", dns.TypeA, dns.ClassINET); res.Kind != NXDomain {
+		t.Errorf("RRSIGs cleared an NXDOMAIN: %v", res)
+	}
+	clk.advance(101 * time.Second)
+	if got := c.Sigs("www.other.test.", dns.TypeA, dns.ClassINET, data); got != nil {
+		t.Errorf("RRSIGs live past their TTL: %v", got)
+	}
+	for _, bad := range [][]*dns.RRSIG{
+		sigs(sigA, "mail.other.test. 300 IN RRSIG A 13 3 3600 20261209000000 20261125000000 4711 other.test. AAAA"),
+		sigs(sigA, "www.other.test. 300 IN RRSIG AAAA 13 3 3600 20261209000000 20261125000000 4711 other.test. AAAA"),
+		nil,
+	} {
+		if err := c.PutSigs(bad, data); err == nil {
+			t.Errorf("PutSigs(%v) accepted", bad)
+		}
+	}
+}

@@ -36,6 +36,7 @@ type Validator struct {
 	mu       sync.Mutex
 	cuts     map[string]cutEntry     // guarded by mu; by canonical name
 	verdicts map[verdictKey]verdictE // guarded by mu
+	sigs     verifiedSigs            // signatures verified before (sigcache.go)
 }
 
 // verdictKey names a validated question.
