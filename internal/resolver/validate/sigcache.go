@@ -125,6 +125,9 @@ func wildcardOwner(rrs []dns.RR, sig *dns.RRSIG) string {
 			return ""
 		}
 	}
+	if sig.Labels == 0 {
+		return "*." // expanded from the root's wildcard
+	}
 	idx := dns.Split(owner)
 	return "*." + owner[idx[n-int(sig.Labels)]:]
 }

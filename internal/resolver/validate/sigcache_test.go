@@ -113,3 +113,27 @@ func TestVerifiedSigsWildcard(t *testing.T) {
 		t.Error("an expansion with other data verified")
 	}
 }
+
+// TestWildcardOwner names the wildcard an RRset was expanded from, down
+// to the root's (an RRSIG with 0 labels, which once indexed past the
+// owner's labels: found by FuzzValidateMutated).
+func TestWildcardOwner(t *testing.T) {
+	for _, c := range []struct {
+		owner  string
+		labels uint8
+		want   string
+	}{
+		{"a.b.example.", 2, "*.b.example."},
+		{"A.b.Example.", 1, "*.example."},
+		{"a.b.example.", 0, "*."},
+		{"a.b.example.", 3, ""},
+		{"a.b.example.", 200, ""},
+		{".", 0, ""},
+	} {
+		rr := &dns.A{Hdr: dns.RR_Header{Name: c.owner, Rrtype: dns.TypeA, Class: dns.ClassINET}}
+		sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: c.owner, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET}, TypeCovered: dns.TypeA, Labels: c.labels}
+		if got := wildcardOwner([]dns.RR{rr}, sig); got != c.want {
+			t.Errorf("wildcardOwner(%s, labels %d) = %q, want %q", c.owner, c.labels, got, c.want)
+		}
+	}
+}
