@@ -175,3 +175,45 @@ func TestUDPExchangeTruncatedGoesTCP(t *testing.T) {
 		t.Fatalf("only forgeries: err %v, want ErrMismatch", err)
 	}
 }
+
+// FuzzMatchReply feeds arbitrary datagrams to the default exchange's
+// reply matcher: it never panics, and whatever it accepts has the
+// query's ID, QR set and the query's question byte for byte (0x20 case
+// included).
+func FuzzMatchReply(f *testing.F) {
+	q := new(dns.Msg)
+	q.SetQuestion("wWw.ExAmple.test.", dns.TypeA)
+	q.Id = 0xbeef
+	q.SetEdns0(1232, true)
+	qw, err := q.Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	end, ok := questionEnd(qw)
+	if !ok {
+		f.Fatal("questionEnd: no question in the packed query")
+	}
+	head := qw[:end]
+	reply := new(dns.Msg).SetReply(q)
+	rr, _ := dns.NewRR("wWw.ExAmple.test. 300 IN A 192.0.2.1")
+	reply.Answer = append(reply.Answer, rr)
+	for _, m := range []*dns.Msg{reply, {MsgHdr: dns.MsgHdr{Id: 0xbeef, Response: true, Truncated: true}, Question: q.Question}} {
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)-3])
+	}
+	f.Add(qw)
+	f.Add([]byte{0xbe, 0xef, 0x82, 0x00, 0, 1, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := matchReply(head, b)
+		if r == nil {
+			return
+		}
+		if r.Id != q.Id || !r.Response || len(r.Question) != 1 || r.Question[0] != q.Question[0] {
+			t.Errorf("accepted a reply that does not match: %v", r)
+		}
+	})
+}
