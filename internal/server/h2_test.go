@@ -51,23 +51,6 @@ func startH2Pipe(t testing.TB, srv *Server) (*h2Client, *h2Conn) {
 	return cl, c
 }
 
-// newH2TestServer returns a Server (not listening) for h2Conn tests; a nil handler is
-// answerA.
-func newH2TestServer(t testing.TB, cfg Config) *Server {
-	t.Helper()
-	if cfg.Handler == nil {
-		cfg.Handler = answerA
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
-	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv
-}
-
 // preface sends the client preface with settings.
 func (cl *h2Client) preface(settings ...http2.Setting) {
 	cl.t.Helper()
@@ -192,7 +175,7 @@ func TestH2FlowControl(t *testing.T) {
 	t.Parallel()
 	t.Run("stream window", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 		const window = 16
 		cl.preface(http2.Setting{ID: http2.SettingInitialWindowSize, Val: window})
 		cl.get(1, query(t, 7, "a.test."))
@@ -226,7 +209,7 @@ func TestH2FlowControl(t *testing.T) {
 	})
 	t.Run("connection window", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{Handler: bigAnswer(40000)}))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{Handler: bigAnswer(40000)}))
 		cl.preface(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 20})
 		cl.get(1, query(t, 1, "big.test."))
 		_, first := cl.answer(1)
@@ -268,7 +251,7 @@ func TestH2StreamCap(t *testing.T) {
 		<-release
 		answerA(w, r)
 	})
-	srv := newH2TestServer(t, Config{Handler: blocking})
+	srv := newUnstartedServer(t, Config{Handler: blocking})
 	if srv.cfg.MaxPipelined != 100 {
 		t.Fatalf("default MaxPipelined %d, want LIMITS.md's 100", srv.cfg.MaxPipelined)
 	}
@@ -329,7 +312,7 @@ func TestH2GoAway(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+			cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 			if tc.preface {
 				cl.preface()
 			}
@@ -345,7 +328,7 @@ func TestH2GoAway(t *testing.T) {
 // same server is served.
 func TestH2UnreadAnswers(t *testing.T) {
 	t.Parallel()
-	srv := newH2TestServer(t, Config{Logger: slog.New(slog.DiscardHandler)})
+	srv := newUnstartedServer(t, Config{Logger: slog.New(slog.DiscardHandler)})
 	cl, c := startH2Pipe(t, srv)
 	stalled := make(chan struct{})
 	c.onStall = func() {
@@ -467,7 +450,7 @@ func TestH2Shutdown(t *testing.T) {
 		<-release
 		answerA(w, r)
 	})
-	srv := newH2TestServer(t, Config{Handler: blocking})
+	srv := newUnstartedServer(t, Config{Handler: blocking})
 	tc, pool := testCerts(t)
 	a, err := srv.ListenHTTPS("127.0.0.1:0", "", tc)
 	if err != nil {
@@ -517,13 +500,13 @@ func TestH2Timeouts(t *testing.T) {
 	cfg := Config{TCPFirstMessageTimeout: timeout, TCPIdleTimeout: timeout}
 	t.Run("no request", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, cfg))
 		cl.preface()
 		cl.expectGoAway(http2.ErrCodeNo)
 	})
 	t.Run("idle", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, cfg))
 		cl.preface()
 		cl.get(1, query(t, 1, "a.test."))
 		if status, _ := cl.answer(1); status != "200" {
@@ -533,14 +516,14 @@ func TestH2Timeouts(t *testing.T) {
 	})
 	t.Run("window never opened", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, cfg))
 		cl.preface(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1})
 		cl.get(1, query(t, 1, "a.test."))
 		cl.expectGoAway(http2.ErrCodeNo)
 	})
 	t.Run("request never finished", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, cfg))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, cfg))
 		cl.preface()
 		if err := cl.headers(1, false, "POST", "/dns-query", "content-type", dohContentType); err != nil {
 			t.Fatal(err)
@@ -554,7 +537,7 @@ func TestH2Timeouts(t *testing.T) {
 func TestH2ServerPreface(t *testing.T) {
 	t.Parallel()
 	// Timeouts beyond the test's own: only the preface itself can make the server write.
-	cl, _ := startH2Pipe(t, newH2TestServer(t, Config{TCPFirstMessageTimeout: 2 * testTimeout}))
+	cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{TCPFirstMessageTimeout: 2 * testTimeout}))
 	f, err := cl.fr.ReadFrame()
 	if err != nil {
 		t.Fatal(err)
@@ -584,7 +567,7 @@ func TestH2Requests(t *testing.T) {
 	post := []string{"content-type", dohContentType}
 	t.Run("body in pieces", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 		cl.preface()
 		cl.headers(1, false, "POST", "/dns-query", post...)
 		cl.fr.WriteData(1, false, q[:5])
@@ -598,7 +581,7 @@ func TestH2Requests(t *testing.T) {
 	})
 	t.Run("trailers end the request", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 		cl.preface()
 		cl.headers(1, false, "POST", "/dns-query", post...)
 		cl.fr.WriteData(1, false, q)
@@ -611,7 +594,7 @@ func TestH2Requests(t *testing.T) {
 	})
 	t.Run("CONTINUATION", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 		cl.preface()
 		cl.hbuf.Reset()
 		for _, kv := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":path", "/dns-query?dns=" + base64.RawURLEncoding.EncodeToString(q)}} {
@@ -627,7 +610,7 @@ func TestH2Requests(t *testing.T) {
 	})
 	t.Run("body over 65535 bytes", func(t *testing.T) {
 		t.Parallel()
-		cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+		cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 		cl.preface()
 		cl.headers(1, false, "POST", "/dns-query", post...)
 		chunk := make([]byte, 16384)
@@ -661,7 +644,7 @@ func TestH2Requests(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cl, _ := startH2Pipe(t, newH2TestServer(t, Config{}))
+			cl, _ := startH2Pipe(t, newUnstartedServer(t, Config{}))
 			cl.preface()
 			tc.send(cl)
 			if f, ok := cl.next().(*http2.RSTStreamFrame); !ok || f.StreamID != 1 || f.ErrCode != http2.ErrCodeProtocol {
@@ -689,7 +672,7 @@ func TestH2ClientReset(t *testing.T) {
 		}
 		answerA(w, r)
 	})
-	cl, c := startH2Pipe(t, newH2TestServer(t, Config{Handler: handler, MaxPipelined: 1}))
+	cl, c := startH2Pipe(t, newUnstartedServer(t, Config{Handler: handler, MaxPipelined: 1}))
 	cl.preface()
 	cl.get(1, query(t, 1, "slow.test."))
 	<-entered

@@ -45,9 +45,9 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// startServer starts a Server for cfg on 127.0.0.1:0 over UDP and TCP and shuts it down
-// when the test ends. A nil Handler becomes answerA.
-func startServer(t testing.TB, cfg Config) (srv *Server, udpAddr, tcpAddr string) {
+// newUnstartedServer returns a Server for cfg (answerA by default, a test logger), not
+// listening and not shut down by the test: for tests that drive a connection themselves.
+func newUnstartedServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	if cfg.Handler == nil {
 		cfg.Handler = answerA
@@ -59,17 +59,18 @@ func startServer(t testing.TB, cfg Config) (srv *Server, udpAddr, tcpAddr string
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv
+}
+
+// startServer starts a Server for cfg on 127.0.0.1:0 over UDP and TCP and shuts it down
+// when the test ends. A nil Handler becomes answerA.
+func startServer(t testing.TB, cfg Config) (srv *Server, udpAddr, tcpAddr string) {
+	t.Helper()
+	srv = newTestServer(t, cfg)
 	udp, tcp, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
 	return srv, udp.String(), tcp.String()
 }
 

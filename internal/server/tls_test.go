@@ -19,16 +19,7 @@ import (
 // ends.
 func newTestServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	if cfg.Handler == nil {
-		cfg.Handler = answerA
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
-	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newUnstartedServer(t, cfg)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()

@@ -29,26 +29,12 @@ func TestUDPConcurrentQueries(t *testing.T) {
 // through newIO, and shuts it down when the test ends. A nil Handler becomes answerA.
 func startUDPServer(t *testing.T, cfg Config, newIO func(*net.UDPConn, int) batchIO) string {
 	t.Helper()
-	if cfg.Handler == nil {
-		cfg.Handler = answerA
-	}
-	cfg.Logger = testLogger(t)
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newTestServer(t, cfg)
 	srv.newBatchIO = newIO
 	addr, err := srv.ListenUDP("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
 	return addr.String()
 }
 
