@@ -11,7 +11,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/rensa-dns/rensa/internal/resolver/validate"
 	"github.com/rensa-dns/rensa/internal/testbed"
 )
 
@@ -53,14 +52,7 @@ func coldMissResolver(t *testing.T, validating bool) (*Resolver, *upstreamLog) {
 	t.Cleanup(func() { tb.Close() })
 	var cfg Config
 	if validating {
-		anchors, err := validate.ParseAnchors(strings.NewReader(tb.TrustAnchor()), "testbed anchor")
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := validate.New(validate.Config{Anchors: anchors})
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := testbedValidator(t, tb)
 		cfg.Validator = v
 	}
 	log := &upstreamLog{}

@@ -101,14 +101,7 @@ func TestKeyTrapEndToEnd(t *testing.T) {
 		net.JoinHostPort(iterServer, "53"):    serveZone(t, iterServer, it.zone, withChain(chain)),
 	}
 
-	anchors, err := validate.ParseAnchors(strings.NewReader(tb.TrustAnchor()), "testbed anchor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := validate.New(validate.Config{Anchors: anchors})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testbedValidator(t, tb)
 	work := &workRecorder{v: v, work: map[string]validate.Work{}}
 	hints, err := ParseHints(strings.NewReader(tb.RootHints()), "testbed hints")
 	if err != nil {

@@ -41,14 +41,7 @@ func TestTestbedValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tb.Close() })
-	anchors, err := validate.ParseAnchors(strings.NewReader(tb.TrustAnchor()), "testbed anchor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := validate.New(validate.Config{Anchors: anchors})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testbedValidator(t, tb)
 	r := newTestbedResolver(t, tb, Config{Validator: v})
 	const servfail = dns.RcodeServerFailure
 	for _, c := range []struct {
@@ -106,4 +99,19 @@ func TestTestbedValidation(t *testing.T) {
 	if w.msg.AuthenticatedData || len(w.msg.Answer) == 0 {
 		t.Errorf("plain query: AD %v, answer %v", w.msg.AuthenticatedData, w.msg.Answer)
 	}
+}
+
+// testbedValidator returns a validator whose trust anchor is the signed
+// testbed's root key.
+func testbedValidator(t testing.TB, tb *testbed.Testbed) *validate.Validator {
+	t.Helper()
+	anchors, err := validate.ParseAnchors(strings.NewReader(tb.TrustAnchor()), "testbed anchor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := validate.New(validate.Config{Anchors: anchors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
