@@ -50,6 +50,7 @@ type nsecZone struct {
 	soaExpires time.Time
 	soaStored  time.Time
 	spans      []NSECSpan
+	wild       map[wildKey]Wildcard // validated wildcard RRsets (wildcard.go)
 }
 
 // NSECSpan is one stored NSEC record: the names from Owner to Next.
@@ -139,7 +140,7 @@ func (c *NSECs) makeRoom(now time.Time) {
 		return
 	}
 	for name, z := range c.zones {
-		if z.prune(now); len(z.spans) == 0 {
+		if z.prune(now); len(z.spans) == 0 && len(z.wild) == 0 {
 			delete(c.zones, name)
 		}
 	}
