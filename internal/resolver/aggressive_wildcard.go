@@ -191,10 +191,11 @@ func (r *Resolver) expanded(name string, w cache.Wildcard, span cache.NSECSpan) 
 
 // wildcardNoData returns the Secure wildcard NODATA for qtype at a name
 // that span proves absent: the stored NSEC owned by wild must lack qtype
-// and CNAME, and the zone's SOA be live.
+// and CNAME (and NS: a wildcard delegation, RFC 4592 §4.2, is left to
+// upstream), and the zone's SOA be live.
 func (r *Resolver) wildcardNoData(zone, wild string, qtype uint16, span cache.NSECSpan) (Result, bool) {
 	ws, ok := r.nsec.Find(zone, wild)
-	if !ok || ws.Owner != wild || ws.Has(qtype) || ws.Has(dns.TypeCNAME) {
+	if !ok || ws.Owner != wild || ws.Has(qtype) || ws.Has(dns.TypeCNAME) || ws.Has(dns.TypeNS) {
 		return Result{}, false
 	}
 	soa, soaExpires, ok := r.nsec.SOA(zone)

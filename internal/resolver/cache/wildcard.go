@@ -8,14 +8,6 @@ import (
 	"github.com/rensa-dns/rensa/internal/dnsname"
 )
 
-// MaxWildcardsPerZone is the most wildcard RRsets kept for one zone in
-// the NSEC store (a wildcard owner and type each). A zone has few
-// wildcards, and one RRset per type asked of them is all that aggressive
-// synthesis (RFC 8198 §5.4) needs; the bound keeps a zone that signs many
-// wildcards from growing memory without end. When full, the entry
-// closest to expiry makes room.
-const MaxWildcardsPerZone = 64
-
 // Wildcard is a stored wildcard RRset: the records owned by a wildcard
 // name (*.closest-encloser) of one type, with their RRSIGs, as a
 // validated wildcard expansion proved them.
