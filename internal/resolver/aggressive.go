@@ -176,6 +176,9 @@ func (r *Resolver) aggressive(q dns.Question) (Result, bool) {
 	if res, ok := r.fromWildcard(q); ok {
 		return res, true // RFC 8198 §5.4 (aggressive_wildcard.go)
 	}
+	if res, ok := r.fromWildcard3(q); ok {
+		return res, true
+	}
 	if r.nsec3 == nil {
 		return Result{}, false
 	}

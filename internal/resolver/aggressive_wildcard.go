@@ -23,8 +23,11 @@ import (
 // downstream), and the covering NSEC in the authority section. When the
 // stored NSEC owned by the wildcard lacks the type (and CNAME), the
 // answer is a wildcard NODATA (RFC 4035 §3.1.3.4): the SOA, the NSEC
-// covering the name and the wildcard's NSEC. Only NSEC is used: NSEC3
-// wildcard answers are asked upstream.
+// covering the name and the wildcard's NSEC. In an NSEC3 zone the
+// wildcard is kept with the NSEC3 records of the answer, and a name is
+// answered from it when a kept NSEC3, never an opt-out one, covers the
+// name's next closer name below the wildcard's parent (fromWildcard3);
+// there is no NSEC3 wildcard NODATA from the cache.
 
 // learnWildcard keeps, from res, a Secure answer to q, the wildcard
 // RRset it was expanded from and the NSEC records that prove the
@@ -44,23 +47,47 @@ func (r *Resolver) learnWildcard(q dns.Question, res Result) {
 	if !dnsname.IsSubdomain(ce, zone) {
 		return
 	}
-	var proof [][]dns.RR
-	for _, set := range zoneNSECs(res.Authority, zone).signed() {
-		if s, ok := spanFrom(set); ok && mayDeny(s, name) && !dnsname.IsSubdomain(s.Next, name) && closestEncloser(s, name) == ce {
-			proof = append(proof, set)
-		}
-	}
-	if len(proof) == 0 {
-		return
-	}
 	wild := wildcardOf(ce)
 	rrs := make([]dns.RR, len(res.Answer))
 	for i, rr := range res.Answer {
 		rrs[i] = dns.Copy(rr)
 		rrs[i].Header().Name = wild
 	}
-	r.nsec.Add(zone, nil, proof, cache.MaxNegativeTTL)
-	r.nsec.AddWildcard(zone, wild, q.Qtype, rrs, cache.MaxNegativeTTL)
+	var proof [][]dns.RR
+	for _, set := range zoneNSECs(res.Authority, zone).signed() {
+		if s, ok := spanFrom(set); ok && mayDeny(s, name) && !dnsname.IsSubdomain(s.Next, name) && closestEncloser(s, name) == ce {
+			proof = append(proof, set)
+		}
+	}
+	if len(proof) > 0 {
+		r.nsec.Add(zone, nil, proof, cache.MaxNegativeTTL)
+		r.nsec.AddWildcard(zone, wild, q.Qtype, rrs, cache.MaxNegativeTTL)
+	}
+	if proof3 := zoneNSEC3s(res.Authority, zone).signed(); len(proof3) > 0 && r.nsec3 != nil {
+		r.nsec3.Add(zone, nil, proof3, cache.MaxNegativeTTL)
+		r.nsec3.AddWildcard(zone, wild, q.Qtype, rrs, cache.MaxNegativeTTL)
+	}
+}
+
+// zoneNSEC3s gathers the NSEC3 records of authority owned by hashed
+// names of zone and the RRSIGs over them signed by zone.
+func zoneNSEC3s(authority []dns.RR, zone string) *denialSets {
+	sets := &denialSets{}
+	for _, rr := range authority {
+		owner := dnsname.Canonical(rr.Header().Name)
+		if owner == zone || dnsname.Parent(owner) != zone {
+			continue
+		}
+		switch rr := rr.(type) {
+		case *dns.NSEC3:
+			sets.add(owner, rr)
+		case *dns.RRSIG:
+			if rr.TypeCovered == dns.TypeNSEC3 && dnsname.Canonical(rr.SignerName) == zone && int(rr.Labels) == dnsname.Labels(owner) {
+				sets.add(owner, rr)
+			}
+		}
+	}
+	return sets
 }
 
 // synthesisable reports whether a question of type t may be answered
@@ -173,6 +200,51 @@ func (r *Resolver) fromWildcard(q dns.Question) (Result, bool) {
 		return r.expanded(q.Name, w, span)
 	}
 	return r.wildcardNoData(zone, wild, q.Qtype, span)
+}
+
+// fromWildcard3 answers q from a wildcard kept with NSEC3 records: the
+// deepest ancestor of the name holding a kept wildcard of q's type is
+// the closest encloser when a kept NSEC3, not opt-out, covers the next
+// closer name (RFC 5155 §8.8): nothing then exists between the wildcard's
+// parent and the name. One hash, within maxAggressiveHashes.
+func (r *Resolver) fromWildcard3(q dns.Question) (Result, bool) {
+	if r.nsec3 == nil || !synthesisable(q.Qtype) {
+		return Result{}, false
+	}
+	name := dnsname.Canonical(q.Name)
+	zone, ok := r.nsec3.SpanZone(name)
+	if !ok || name == zone {
+		return Result{}, false
+	}
+	next := name
+	for ce := dnsname.Parent(name); dnsname.IsSubdomain(ce, zone); ce = dnsname.Parent(ce) {
+		if w, ok := r.nsec3.Wildcard(zone, wildcardOf(ce), q.Qtype); ok {
+			nc, ok := r.coveringNextCloser(zone, next)
+			if !ok {
+				return Result{}, false
+			}
+			return r.expanded(q.Name, w, nc)
+		}
+		if ce == zone {
+			break
+		}
+		next = ce
+	}
+	return Result{}, false
+}
+
+// coveringNextCloser returns the kept NSEC3 span of zone, not opt-out,
+// with the zone's parameters, that covers the hash of next.
+func (r *Resolver) coveringNextCloser(zone, next string) (cache.NSECSpan, bool) {
+	last, ok := r.nsec3.Find(zone, lastHashedName(zone))
+	if !ok {
+		return cache.NSECSpan{}, false
+	}
+	params := nsec3Of(last)
+	if params == nil || params.Hash != dns.SHA1 {
+		return cache.NSECSpan{}, false
+	}
+	return r.covering3(zone, next, &nsec3Hasher{params: params, left: maxAggressiveHashes})
 }
 
 // expanded returns the Secure answer made from w for name, proven by

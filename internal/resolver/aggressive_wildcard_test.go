@@ -1,7 +1,9 @@
 package resolver
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -240,5 +242,75 @@ func TestAggressiveWildcardNotUnvalidated(t *testing.T) {
 		if sends.Load() == before {
 			t.Errorf("off %v: answered from a wildcard that was not validated and kept", off)
 		}
+	}
+}
+
+// TestAggressiveWildcardNSEC3: with example.test. signed with NSEC3, a
+// validated answer from *.wild.example.test. keeps the wildcard and the
+// NSEC3 covering the name's hash. Another name whose hash that NSEC3
+// covers is answered from them with no upstream query, as the
+// authoritative server answers it; a name whose hash it does not cover
+// is asked upstream.
+func TestAggressiveWildcardNSEC3(t *testing.T) {
+	t.Parallel()
+	start := time.Now().Truncate(time.Second)
+	specs := signedZones()
+	for i := range specs {
+		if specs[i].Origin == "example.test." {
+			specs[i].NSEC3 = true
+		}
+	}
+	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: specs, Signed: true, Port: testbed.PortFree,
+		Now: func() time.Time { return start }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tb.Close() })
+	clock := &testClock{t: start}
+	r, sends := aggressiveResolver(t, tb, clock, false)
+
+	const first = "first.wild.example.test."
+	if m := askAD(r, first, dns.TypeA); m.Rcode != dns.RcodeSuccess || !m.AuthenticatedData || !hasRRType(m.Ns, dns.TypeNSEC3) {
+		t.Fatalf("first wildcard answer: rcode %s AD %v authority %v", dns.RcodeToString[m.Rcode], m.AuthenticatedData, m.Ns)
+	}
+	var span *dns.NSEC3
+	for _, rr := range askAuthority(t, tb, first, dns.TypeA).Ns {
+		if n, ok := rr.(*dns.NSEC3); ok && n.Cover(first) {
+			span = n
+		}
+	}
+	if span == nil {
+		t.Fatal("no NSEC3 covering the first name's hash")
+	}
+	var inside, outside string
+	for i := 0; i < 200000 && (inside == "" || outside == ""); i++ {
+		name := fmt.Sprintf("n%d.wild.example.test.", i)
+		if span.Cover(name) {
+			inside = cmp.Or(inside, name)
+		} else {
+			outside = cmp.Or(outside, name)
+		}
+	}
+	if inside == "" {
+		t.Fatal("no name found whose hash the NSEC3 covers")
+	}
+	before := sends.Load()
+	m := askAD(r, inside, dns.TypeA)
+	if n := sends.Load() - before; n != 0 {
+		t.Errorf("%s: %d upstream sends, want 0", inside, n)
+	}
+	if m.Rcode != dns.RcodeSuccess || !m.AuthenticatedData {
+		t.Errorf("%s: rcode %s AD %v", inside, dns.RcodeToString[m.Rcode], m.AuthenticatedData)
+	}
+	up := askAuthority(t, tb, inside, dns.TypeA)
+	sameSection(t, inside+" answer", m.Answer, up.Answer)
+	sameSection(t, inside+" authority", m.Ns, up.Ns)
+
+	before = sends.Load()
+	if m := askAD(r, outside, dns.TypeA); m.Rcode != dns.RcodeSuccess || !m.AuthenticatedData {
+		t.Errorf("%s: rcode %s AD %v", outside, dns.RcodeToString[m.Rcode], m.AuthenticatedData)
+	}
+	if sends.Load() == before {
+		t.Errorf("%s: answered without asking upstream, its hash outside the kept NSEC3", outside)
 	}
 }

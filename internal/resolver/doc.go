@@ -108,9 +108,9 @@
 // is answered from them (§5.4, aggressive_wildcard.go): the RRset at the
 // name, the wildcard's RRSIGs (whose labels field proves the expansion)
 // and the NSEC, every TTL the least time left; a type the wildcard's own
-// NSEC lacks gets the wildcard NODATA. Only Secure data is kept, an
-// NSEC3 opt-out span proves nothing, and wildcards are synthesised from
-// NSEC zones only. A random-subdomain flood of a signed zone, or of names
+// NSEC lacks gets the wildcard NODATA (NSEC zones only; in NSEC3 zones a
+// kept NSEC3 must cover the name's next closer name). Only Secure data is
+// kept, and an NSEC3 opt-out span proves nothing. A random-subdomain flood of a signed zone, or of names
 // under its wildcard, costs its servers one query per span.
 //
 // # Cost of a cache miss
