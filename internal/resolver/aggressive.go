@@ -18,7 +18,9 @@ import (
 // with AD, without asking upstream. A random-subdomain flood against a
 // signed zone then costs the zone's servers one query per NSEC span, not
 // one per name. NSEC3 records are kept and used the same way
-// (aggressive_nsec3.go, RFC 8198 §5.2).
+// (aggressive_nsec3.go, RFC 8198 §5.2). Names under a signed wildcard
+// are answered from the wildcard's RRset and the NSEC proving the name
+// absent (aggressive_wildcard.go, RFC 8198 §5.4).
 
 // answerKind is what the stored NSEC records prove about a question.
 type answerKind int
@@ -171,6 +173,12 @@ func (r *Resolver) aggressive(q dns.Question) (Result, bool) {
 	if res, ok := r.aggressiveFrom(r.nsec, r.prove, holder, name, q.Qtype); ok {
 		return res, true
 	}
+	if res, ok := r.fromWildcard(q); ok {
+		return res, true // RFC 8198 §5.4 (aggressive_wildcard.go)
+	}
+	if res, ok := r.fromWildcard3(q); ok {
+		return res, true
+	}
 	if r.nsec3 == nil {
 		return Result{}, false
 	}
@@ -305,8 +313,12 @@ func (r *Resolver) fromNSEC(q dns.Question, b *budget) (Result, bool) {
 		return Result{}, false
 	}
 	if b.tracing || b.hook != nil {
+		from := "cached NSEC records"
+		if res.Kind == KindAnswer {
+			from = "a cached wildcard and NSEC records"
+		}
 		t := Transition{Step: stepDone.String(), Name: q.Name, Type: q.Qtype,
-			Note: fmt.Sprintf("%s from cached NSEC records (RFC 8198)", dns.RcodeToString[res.Rcode])}
+			Note: fmt.Sprintf("%s from %s (RFC 8198)", dns.RcodeToString[res.Rcode], from)}
 		if b.tracing {
 			res.Trace = append(res.Trace, t)
 		}

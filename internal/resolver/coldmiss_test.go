@@ -78,7 +78,8 @@ func askA(r *Resolver, name string) *dns.Msg {
 // the wildcard expansion from the resolution's own reply, asked with DO,
 // instead of fetching them a second time. The last name follows a
 // wildcard CNAME whose target is cached: one query too, as the RRSIGs
-// of the target were cached beside it.
+// of the target were cached beside it. Validating, a2 costs nothing: the
+// wildcard and the NSEC covering it came with a1 (aggressive_wildcard.go).
 func TestColdMissOneUpstreamQuery(t *testing.T) {
 	for _, validating := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "validating"}[validating], func(t *testing.T) {
@@ -98,6 +99,11 @@ func TestColdMissOneUpstreamQuery(t *testing.T) {
 				// The CNAME's target is cached, with its RRSIGs
 				// when validating: nothing more is asked.
 				want := []string{name + " A do=" + map[bool]string{false: "0", true: "1"}[validating]}
+				if validating && name == "a2.wild.example.test." {
+					// a1's answer proved *.wild and the NSEC covering
+					// a2: synthesised from them (RFC 8198 §5.4).
+					want = nil
+				}
 				if !slices.Equal(sent, want) {
 					t.Errorf("%s: upstream queries %q, want %q", name, sent, want)
 				}

@@ -98,6 +98,21 @@
 // miss in a zone whose keys are known costs one upstream query, as an
 // unvalidated one does.
 //
+// With a Validator the resolver also uses validated denials aggressively
+// (RFC 8198; Config.NoAggressiveNSEC turns it off): the NSEC and NSEC3
+// records of every Secure NXDOMAIN or NODATA are kept per zone, and a name
+// they prove absent is answered NXDOMAIN or NODATA, with AD, without
+// asking upstream (aggressive.go, aggressive_nsec3.go). A Secure answer
+// expanded from a wildcard keeps the wildcard's RRset, its RRSIGs and the
+// NSEC proving the name absent, so that another name under the wildcard
+// is answered from them (§5.4, aggressive_wildcard.go): the RRset at the
+// name, the wildcard's RRSIGs (whose labels field proves the expansion)
+// and the NSEC, every TTL the least time left; a type the wildcard's own
+// NSEC lacks gets the wildcard NODATA (NSEC zones only; in NSEC3 zones a
+// kept NSEC3 must cover the name's next closer name). Only Secure data is
+// kept, and an NSEC3 opt-out span proves nothing. A random-subdomain flood of a signed zone, or of names
+// under its wildcard, costs its servers one query per span.
+//
 // # Cost of a cache miss
 //
 // The default exchange (udpexchange_linux.go) opens a fresh socket per

@@ -43,7 +43,8 @@ func (r *Resolver) validated(ctx context.Context, q dns.Question, res Result, b 
 	case validate.Secure:
 		res.Rcode, res.Answer, res.Authority = vd.Rcode, vd.Answer, vd.Authority
 		res.Kind = kindOf(q, vd)
-		r.learnNSEC(res) // aggressive use, RFC 8198 (aggressive.go)
+		r.learnNSEC(res)        // aggressive use, RFC 8198 (aggressive.go)
+		r.learnWildcard(q, res) // RFC 8198 §5.4 (aggressive_wildcard.go)
 	case validate.Bogus:
 		ede := vd.EDE
 		if ede == nil {

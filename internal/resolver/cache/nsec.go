@@ -24,6 +24,15 @@ const (
 	// is reached a zone with nothing live left, or else any one zone, is
 	// dropped (cache flooding through many signed zones).
 	MaxNSECZones = 1000
+
+	// MaxWildcardsPerZone is the most wildcard RRsets kept for one zone
+	// (one per wildcard owner and type, wildcard.go). A zone has few
+	// wildcards, and one RRset per type asked of them is all that
+	// aggressive synthesis (RFC 8198 §5.4) needs; the bound keeps a zone
+	// that signs many wildcards, asked for many types, from growing
+	// memory without end. When full, the entry closest to expiry makes
+	// room.
+	MaxWildcardsPerZone = 64
 )
 
 // NSECs keeps validated (Secure) NSEC records per zone in canonical
@@ -50,6 +59,7 @@ type nsecZone struct {
 	soaExpires time.Time
 	soaStored  time.Time
 	spans      []NSECSpan
+	wild       map[wildKey]Wildcard // validated wildcard RRsets (wildcard.go)
 }
 
 // NSECSpan is one stored NSEC record: the names from Owner to Next.
@@ -139,7 +149,7 @@ func (c *NSECs) makeRoom(now time.Time) {
 		return
 	}
 	for name, z := range c.zones {
-		if z.prune(now); len(z.spans) == 0 {
+		if z.prune(now); len(z.spans) == 0 && len(z.wild) == 0 {
 			delete(c.zones, name)
 		}
 	}

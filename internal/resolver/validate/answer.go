@@ -34,7 +34,8 @@ func (st *state) answer(name string, qtype uint16) Verdict {
 			if f := st.positive(rs, name, auth); f != nil {
 				return unproven(f, m.Rcode, append(chain, signed(rs)...), nil)
 			}
-			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, signed(rs)...)}
+			return Verdict{Security: Secure, Rcode: dns.RcodeSuccess, Answer: append(chain, signed(rs)...),
+				Authority: wildcardProof(rs, auth)}
 		}
 		if qtype == dns.TypeANY && m.Rcode == dns.RcodeSuccess && len(ans) > 0 {
 			return st.anyAnswer(ans, name, auth, chain)

@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"strings"
+
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/dnsname"
@@ -152,6 +154,43 @@ func bitmapNoData(types []uint16, name string, t uint16, zone string) (noDataRes
 		return 0, bogus(dns.ExtendedErrorCodeDNSBogus, "%s: a delegation's NSEC from %s cannot deny child data", name, zone)
 	}
 	return noData, nil
+}
+
+// wildcardProof returns the NSEC and NSEC3 RRsets of auth that denial
+// verified for the Secure RRset rs when rs was expanded from a wildcard
+// (all its RRSIGs count fewer labels than its owner, so that
+// positive checked the denial): the records that prove
+// the name absent, which a wildcard answer carries (RFC 4035 §3.1.3.3)
+// and a resolver may reuse (RFC 8198 §5.4). Nil for any other RRset.
+func wildcardProof(rs *rrset, auth []*rrset) []dns.RR {
+	labels := dnsname.Labels(rs.name)
+	if strings.HasPrefix(rs.name, "*.") {
+		labels--
+	}
+	if len(rs.sigs) == 0 {
+		return nil
+	}
+	for _, sig := range rs.sigs {
+		if int(sig.Labels) >= labels {
+			return nil // maybe verified by this one, with no denial checked
+		}
+	}
+	zone := rs.signer()
+	var out []*rrset
+	n3 := 0
+	for _, s := range auth {
+		if s.rtype != dns.TypeNSEC && s.rtype != dns.TypeNSEC3 || !dnsname.IsSubdomain(s.name, zone) {
+			continue
+		}
+		if s.rtype == dns.TypeNSEC3 {
+			if n3 >= maxNSEC3PerProof {
+				continue // as denial: left unverified
+			}
+			n3 += len(s.rrs)
+		}
+		out = append(out, s)
+	}
+	return signed(out...)
 }
 
 // proveWildcard checks that an answer for qname made from a wildcard
