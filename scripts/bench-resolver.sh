@@ -29,14 +29,13 @@
 #       to verify;
 #     - wildcard: names under *.wild.example.test. (each answer a wildcard
 #       expansion with its RRSIG and the NSEC proving the name absent;
-#       the signed data is the same for all, and rensa verifies it once).
+#       after the first, rensa answers them from the validated wildcard
+#       and NSEC it holds, RFC 8198 §5.4, without asking upstream).
 #    Every answer must carry AD (dnsperf's rcode count shows failures;
 #    the script checks one name with dig first). Unbound runs with
 #    aggressive-nsec off ("unbound": each name a real cache miss, one
-#    upstream query, as for rensa) and on ("unbound_aggr", its default:
-#    it answers names under the wildcard from the validated wildcard and
-#    NSEC it holds, RFC 8198 §5.3, without any upstream query; rensa
-#    synthesises no wildcard answers).
+#    upstream query) and on ("unbound_aggr", its default, which
+#    synthesises wildcard answers as rensa does).
 #
 # Environment: DURATION (10), RUNS (3), COLD (1000), COLD_INFLIGHT (20),
 # RESOLVERS ("rensa unbound"), HITS (1; 0 skips the cache-hit runs),
@@ -82,9 +81,8 @@ start_rensa() {
 }
 
 # start_unbound starts Unbound; validating (VALIDATE=1) it runs with
-# aggressive-nsec off, so that each name is a real cache miss, as for
-# rensa, which synthesises no wildcard answers (start_unbound_aggr keeps
-# Unbound's default).
+# aggressive-nsec off, so that each name is a real cache miss
+# (start_unbound_aggr keeps Unbound's default, aggressive-nsec on).
 start_unbound() {
 	local modules="iterator" anchor="" aggr="${UNBOUND_AGGRESSIVE:-no}"
 	if [ "$VALIDATE" = 1 ]; then
