@@ -91,30 +91,15 @@ func TestAggressiveNSEC(t *testing.T) {
 		if got := r.nsec.Len("example.test."); got == 0 {
 			t.Fatal("no NSEC records kept after a Secure NXDOMAIN")
 		}
-		for _, c := range []struct {
-			name  string
-			qtype uint16
-			rcode int
-		}{
+		for name, m := range expectCachedDenials(t, r, sends, dns.TypeNSEC, []cachedDenial{
 			{"nope.example.test.", dns.TypeA, dns.RcodeNameError},
 			{"mz.example.test.", dns.TypeAAAA, dns.RcodeNameError},
 			{"deep.below.nope.example.test.", dns.TypeTXT, dns.RcodeNameError},
 			{"multi.example.test.", dns.TypeMX, dns.RcodeSuccess},
-		} {
-			before := sends.Load()
-			m := askAD(r, c.name, c.qtype)
-			if n := sends.Load() - before; n != 0 {
-				t.Errorf("%s %s: %d upstream sends, want 0", c.name, dns.TypeToString[c.qtype], n)
-			}
-			if m.Rcode != c.rcode || !m.AuthenticatedData || len(m.Answer) != 0 {
-				t.Errorf("%s %s: rcode %s AD %v answer %v", c.name, dns.TypeToString[c.qtype], dns.RcodeToString[m.Rcode], m.AuthenticatedData, m.Answer)
-			}
-			if !hasRRType(m.Ns, dns.TypeNSEC) || !hasRRType(m.Ns, dns.TypeSOA) || !hasRRType(m.Ns, dns.TypeRRSIG) {
-				t.Errorf("%s: authority lacks SOA, NSEC or RRSIG: %v", c.name, m.Ns)
-			}
+		}) {
 			for _, rr := range m.Ns {
 				if rr.Header().Ttl > 300 {
-					t.Errorf("%s: TTL above the SOA minimum: %v", c.name, rr)
+					t.Errorf("%s: TTL above the SOA minimum: %v", name, rr)
 				}
 			}
 		}
@@ -228,6 +213,38 @@ func TestAggressiveNSECNotFromInsecure(t *testing.T) {
 			t.Errorf("%s: answered without asking upstream", names[1])
 		}
 	}
+}
+
+// cachedDenial is a question aggressive use must answer from the cache,
+// and the rcode it must get.
+type cachedDenial struct {
+	name  string
+	qtype uint16
+	rcode int
+}
+
+// expectCachedDenials asks r each question with DO and AD and checks that
+// it is answered without an upstream send, Secure, with the rcode wanted,
+// no answer, and the SOA, a denial record of type denial (NSEC or NSEC3)
+// and an RRSIG in the authority section. It returns the replies by name.
+func expectCachedDenials(t *testing.T, r *Resolver, sends *atomic.Int64, denial uint16, cases []cachedDenial) map[string]*dns.Msg {
+	t.Helper()
+	replies := map[string]*dns.Msg{}
+	for _, c := range cases {
+		before := sends.Load()
+		m := askAD(r, c.name, c.qtype)
+		if n := sends.Load() - before; n != 0 {
+			t.Errorf("%s %s: %d upstream sends, want 0", c.name, dns.TypeToString[c.qtype], n)
+		}
+		if m.Rcode != c.rcode || !m.AuthenticatedData || len(m.Answer) != 0 {
+			t.Errorf("%s %s: rcode %s AD %v answer %v", c.name, dns.TypeToString[c.qtype], dns.RcodeToString[m.Rcode], m.AuthenticatedData, m.Answer)
+		}
+		if !hasRRType(m.Ns, denial) || !hasRRType(m.Ns, dns.TypeSOA) || !hasRRType(m.Ns, dns.TypeRRSIG) {
+			t.Errorf("%s: authority lacks SOA, %s or RRSIG: %v", c.name, dns.TypeToString[denial], m.Ns)
+		}
+		replies[c.name] = m
+	}
+	return replies
 }
 
 func hasRRType(rrs []dns.RR, t uint16) bool {

@@ -99,12 +99,7 @@ func (c *NSECs) Add(zone string, soa []dns.RR, sets [][]dns.RR, ttl time.Duratio
 	ttl = min(ttl, MaxNegativeTTL)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	z := c.zones[zone]
-	if z == nil {
-		c.makeRoom(now)
-		z = &nsecZone{}
-		c.zones[zone] = z
-	}
+	z := c.zoneLocked(zone, now)
 	if len(soa) > 0 {
 		life := lifetime(soa, ttl, now)
 		z.soa, z.soaStored, z.soaExpires = clamped(soa, life), now, now.Add(life)
@@ -121,6 +116,18 @@ func (c *NSECs) Add(zone string, soa []dns.RR, sets [][]dns.RR, ttl time.Duratio
 		z.put(NSECSpan{Owner: owner, Next: next, Types: append([]uint16(nil), types...),
 			RRs: clamped(set, life), Expires: now.Add(life), key: dnsname.SortKey(owner), stored: now}, now)
 	}
+}
+
+// zoneLocked returns the records kept for zone, made (room made first)
+// when there are none yet. c.mu must be held.
+func (c *NSECs) zoneLocked(zone string, now time.Time) *nsecZone {
+	z := c.zones[zone]
+	if z == nil {
+		c.makeRoom(now)
+		z = &nsecZone{}
+		c.zones[zone] = z
+	}
+	return z
 }
 
 // spanOf returns the owner, next name and types of the one NSEC or NSEC3

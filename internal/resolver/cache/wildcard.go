@@ -46,12 +46,7 @@ func (c *NSECs) AddWildcard(zone, owner string, qtype uint16, rrs []dns.RR, ttl 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	z := c.zones[zone]
-	if z == nil {
-		c.makeRoom(now)
-		z = &nsecZone{}
-		c.zones[zone] = z
-	}
+	z := c.zoneLocked(zone, now)
 	if z.wild == nil {
 		z.wild = map[wildKey]Wildcard{}
 	}
