@@ -144,7 +144,7 @@ func BenchmarkColdMiss(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { tb.Close() })
-	fast := defaultExchange(nil, netip.AddrPort{}, false)
+	fast := do53Exchange(nil, netip.AddrPort{}, false)
 	hints, err := ParseHints(strings.NewReader(tb.RootHints()), "testbed hints")
 	if err != nil {
 		b.Fatal(err)

@@ -115,9 +115,10 @@
 //
 // # Cost of a cache miss
 //
-// The default exchange (udpexchange_linux.go) opens a fresh socket per
-// query with socket(2) and connect(2), handed to the runtime's poller: the
-// random source port the defences need, without net.Dial's overhead.
+// The default exchange is transport.Do53, which on Linux opens a fresh
+// socket per query with socket(2) and connect(2), handed to the runtime's
+// poller: the random source port the defences need, without net.Dial's
+// overhead.
 // QNAME minimisation does not ask again for names the cache already shows
 // to be no zone cut (sendName). BenchmarkColdMiss measures the path in
 // process; ../../scripts/bench-resolver.sh against Unbound.

@@ -258,7 +258,7 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	ownExchange := cfg.Exchange == nil
 	if ownExchange {
-		cfg.Exchange = defaultExchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP) // udpexchange_linux.go
+		cfg.Exchange = do53Exchange(cfg.Dial, cfg.SourceAddr, cfg.NoNearMissTCP)
 	}
 	r := &Resolver{
 		failed:      failureCache{now: cfg.Now},

@@ -1,5 +1,3 @@
-//go:build linux
-
 package resolver
 
 import (
@@ -78,7 +76,7 @@ func testQuery(name string) *dns.Msg {
 // decoded.
 func TestUDPExchangeFreshPortAndID(t *testing.T) {
 	peer, addr := startUDPPeer(t, func(q *dns.Msg) []*dns.Msg { return []*dns.Msg{answerTo(q)} })
-	ex := defaultExchange(nil, netip.AddrPort{}, false)
+	ex := do53Exchange(nil, netip.AddrPort{}, false)
 	ids := map[uint16]bool{}
 	const n = 20
 	for range n {
@@ -118,9 +116,10 @@ func TestUDPExchangeNearMisses(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	r, misses, err := exchangeUDP(ctx, time.Now().Add(time.Second), addr, testQuery("WWW.example.test."))
-	if err != nil || misses != 3 || len(r.Answer) != 1 {
-		t.Fatalf("reply %v, %d misses, err %v; want the answer after 3 misses", r, misses, err)
+	d := &transport.Do53{Addr: addr.String(), Timeout: time.Second}
+	r, out, err := d.ExchangeOutcome(ctx, testQuery("WWW.example.test."))
+	if err != nil || out.NearMisses != 3 || out.Network != "udp" || len(r.Answer) != 1 {
+		t.Fatalf("reply %v, %d misses over %s, err %v; want the answer after 3 misses over UDP", r, out.NearMisses, out.Network, err)
 	}
 }
 
@@ -130,7 +129,7 @@ func TestUDPExchangeTimeout(t *testing.T) {
 	_, addr := startUDPPeer(t, func(*dns.Msg) []*dns.Msg { return nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := defaultExchange(nil, netip.AddrPort{}, false)(ctx, addr, testQuery("www.example.test."), false)
+	_, err := do53Exchange(nil, netip.AddrPort{}, false)(ctx, addr, testQuery("www.example.test."), false)
 	if !errors.Is(err, transport.ErrTimeout) {
 		t.Fatalf("err %v, want ErrTimeout", err)
 	}
@@ -159,7 +158,7 @@ func TestUDPExchangeTruncatedGoesTCP(t *testing.T) {
 	t.Cleanup(func() { srv.Shutdown() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	r, err := defaultExchange(nil, netip.AddrPort{}, false)(ctx, addr, testQuery("big.example.test."), false)
+	r, err := do53Exchange(nil, netip.AddrPort{}, false)(ctx, addr, testQuery("big.example.test."), false)
 	if err != nil || r.Truncated || len(r.Answer) != 2 {
 		t.Fatalf("reply %v, err %v; want the TCP answer", r, err)
 	}
@@ -171,49 +170,7 @@ func TestUDPExchangeTruncatedGoesTCP(t *testing.T) {
 	})
 	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := defaultExchange(nil, netip.AddrPort{}, false)(ctx, forged, testQuery("www.example.test."), false); !errors.Is(err, transport.ErrMismatch) {
+	if _, err := do53Exchange(nil, netip.AddrPort{}, false)(ctx, forged, testQuery("www.example.test."), false); !errors.Is(err, transport.ErrMismatch) {
 		t.Fatalf("only forgeries: err %v, want ErrMismatch", err)
 	}
-}
-
-// FuzzMatchReply feeds arbitrary datagrams to the default exchange's
-// reply matcher: it never panics, and whatever it accepts has the
-// query's ID, QR set and the query's question byte for byte (0x20 case
-// included).
-func FuzzMatchReply(f *testing.F) {
-	q := new(dns.Msg)
-	q.SetQuestion("wWw.ExAmple.test.", dns.TypeA)
-	q.Id = 0xbeef
-	q.SetEdns0(1232, true)
-	qw, err := q.Pack()
-	if err != nil {
-		f.Fatal(err)
-	}
-	end, ok := questionEnd(qw)
-	if !ok {
-		f.Fatal("questionEnd: no question in the packed query")
-	}
-	head := qw[:end]
-	reply := new(dns.Msg).SetReply(q)
-	rr, _ := dns.NewRR("wWw.ExAmple.test. 300 IN A 192.0.2.1")
-	reply.Answer = append(reply.Answer, rr)
-	for _, m := range []*dns.Msg{reply, {MsgHdr: dns.MsgHdr{Id: 0xbeef, Response: true, Truncated: true}, Question: q.Question}} {
-		b, err := m.Pack()
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-		f.Add(b[:len(b)-3])
-	}
-	f.Add(qw)
-	f.Add([]byte{0xbe, 0xef, 0x82, 0x00, 0, 1, 0, 0, 0, 0, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r := matchReply(head, b)
-		if r == nil {
-			return
-		}
-		if r.Id != q.Id || !r.Response || len(r.Question) != 1 || r.Question[0] != q.Question[0] {
-			t.Errorf("accepted a reply that does not match: %v", r)
-		}
-	})
 }
