@@ -358,3 +358,28 @@ func TestDo53BadRequest(t *testing.T) {
 		t.Errorf("unpackable query: err = %v", err)
 	}
 }
+
+// TestDo53DirectSocket: with no Dial and no LocalAddr the UDP attempt
+// uses the socket Do53 opens itself (connectedUDP on Linux): an empty
+// datagram and a forged one are near misses, the real reply is taken.
+func TestDo53DirectSocket(t *testing.T) {
+	t.Parallel()
+	addr := rawUDP(t, func(q *dns.Msg) [][]byte {
+		forged := reply(q, "www.example.test. 300 IN A 203.0.113.66")
+		forged.Id = q.Id + 1
+		return [][]byte{{}, wire(forged), wire(reply(q, "wWw.example.TEST. 300 IN A 192.0.2.1"))}
+	})
+	d := &Do53{Addr: addr}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r, out, err := d.ExchangeOutcome(ctx, query("wWw.example.TEST."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := r.Answer[0].(*dns.A); !ok || a.A.String() != "192.0.2.1" {
+		t.Errorf("accepted %v, want the real reply", r.Answer)
+	}
+	if out.NearMisses != 2 || out.Network != "udp" {
+		t.Errorf("outcome = %+v, want 2 near misses over udp", out)
+	}
+}
