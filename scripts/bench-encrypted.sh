@@ -101,25 +101,10 @@ server:
 	http-notls-downstream: no
 	tls-service-key: "$WORK/tls/server.key"
 	tls-service-pem: "$WORK/tls/server.pem"
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: "$WORK"
-	use-syslog: no
-	logfile: ""
-	root-hints: "$WORK/root.hints"
+$(unbound_conf_common)
 	module-config: "iterator"
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-	access-control: 127.0.0.0/8 allow
-remote-control:
-	control-enable: no
 CONF
-	taskset -c 1 unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.log" 2>&1 &
-	SERVER_PID=$!
+	start_unbound_conf
 }
 
 # make_cert makes the self-signed CA and server certificate both resolvers

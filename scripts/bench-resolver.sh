@@ -94,27 +94,12 @@ server:
 	verbosity: 0
 	interface: $ADDR
 	port: $PORT
-	do-ip6: no
-	num-threads: 1
-	so-reuseport: no
-	username: ""
-	chroot: ""
-	pidfile: ""
-	directory: "$WORK"
-	use-syslog: no
-	logfile: ""
-	root-hints: "$WORK/root.hints"
+$(unbound_conf_common)
 	module-config: "$modules"
 	$anchor
 	aggressive-nsec: $aggr
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-	access-control: 127.0.0.0/8 allow
-remote-control:
-	control-enable: no
 CONF
-	taskset -c 1 unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.log" 2>&1 &
-	SERVER_PID=$!
+	start_unbound_conf
 }
 
 # start_unbound_aggr is Unbound with aggressive-nsec on (its default): a

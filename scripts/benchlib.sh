@@ -64,3 +64,36 @@ cpu_seconds() {
 	for p in $(descendants "$1"); do cat "/proc/$p/stat" 2>/dev/null; done |
 		awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t / hz }'
 }
+
+# unbound_conf_common prints the server: lines every benchmark's Unbound
+# shares (one thread, no chroot or privileges dropped, logs to stderr, the
+# testbed's root hints in $WORK).
+unbound_conf_common() {
+	cat <<CONF
+	do-ip6: no
+	num-threads: 1
+	so-reuseport: no
+	username: ""
+	chroot: ""
+	pidfile: ""
+	directory: "$WORK"
+	use-syslog: no
+	logfile: ""
+	root-hints: "$WORK/root.hints"
+CONF
+}
+
+# start_unbound_conf appends what lets Unbound resolve the testbed
+# (test. is special-use, the servers are on loopback) to
+# $WORK/unbound.conf and starts it on CPU 1.
+start_unbound_conf() {
+	cat >>"$WORK/unbound.conf" <<CONF
+	do-not-query-localhost: no
+	local-zone: "test." nodefault
+	access-control: 127.0.0.0/8 allow
+remote-control:
+	control-enable: no
+CONF
+	taskset -c 1 unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.log" 2>&1 &
+	SERVER_PID=$!
+}
