@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/resolver/cache"
-	"github.com/rensa-dns/rensa/internal/testbed"
 )
 
 // TestAggressiveNSEC3 checks RFC 8198 §5.2 on the testbed's NSEC3 zone
@@ -21,13 +19,7 @@ import (
 // asked upstream.
 func TestAggressiveNSEC3(t *testing.T) {
 	t.Parallel()
-	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	clock := &testClock{t: time.Now()}
-	r, sends := aggressiveResolver(t, tb, clock, false)
+	r, sends := startAggressive(t)
 	if m := askAD(r, "nx1.other.test.", dns.TypeA); m.Rcode != dns.RcodeNameError || !m.AuthenticatedData {
 		t.Fatalf("first NXDOMAIN: rcode %s AD %v", dns.RcodeToString[m.Rcode], m.AuthenticatedData)
 	}

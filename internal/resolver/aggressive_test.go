@@ -167,13 +167,7 @@ func TestAggressiveNSEC(t *testing.T) {
 // transition naming RFC 8198, for Resolve as for clients.
 func TestAggressiveNSECTrace(t *testing.T) {
 	t.Parallel()
-	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	clock := &testClock{t: time.Now()}
-	r, sends := aggressiveResolver(t, tb, clock, false)
+	r, sends := startAggressive(t)
 	if res := r.Resolve(context.Background(), "nonexistent.example.test.", dns.TypeA); res.Kind != KindNXDomain || res.Security != validate.Secure {
 		t.Fatalf("first: %v %v", res.Kind, res.Security)
 	}
@@ -193,13 +187,7 @@ func TestAggressiveNSECTrace(t *testing.T) {
 // denial showed: it is asked upstream too.)
 func TestAggressiveNSECNotFromInsecure(t *testing.T) {
 	t.Parallel()
-	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	clock := &testClock{t: time.Now()}
-	r, sends := aggressiveResolver(t, tb, clock, false)
+	r, sends := startAggressive(t)
 	for _, names := range [][2]string{
 		{"nx1.sub.example.test.", "nx2.sub.example.test."},
 		{"nx1.other.test.", "nx2.other.test."},
@@ -262,13 +250,7 @@ func hasRRType(rrs []dns.RR, t uint16) bool {
 // apex lives in its parent and is asked upstream.
 func TestAggressiveNSECDS(t *testing.T) {
 	t.Parallel()
-	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tb.Close() })
-	clock := &testClock{t: time.Now()}
-	r, sends := aggressiveResolver(t, tb, clock, false)
+	r, sends := startAggressive(t)
 	if m := askAD(r, "nonexistent.example.test.", dns.TypeA); m.Rcode != dns.RcodeNameError || !m.AuthenticatedData {
 		t.Fatalf("first NXDOMAIN: rcode %s AD %v", dns.RcodeToString[m.Rcode], m.AuthenticatedData)
 	}
@@ -284,4 +266,16 @@ func TestAggressiveNSECDS(t *testing.T) {
 	if sends.Load() == before {
 		t.Error("the DS of a kept zone's apex answered from its own NSEC records")
 	}
+}
+
+// startAggressive starts the signed test zones and a validating resolver
+// with aggressive use on over them; sends counts its upstream queries.
+func startAggressive(t *testing.T) (*Resolver, *atomic.Int64) {
+	t.Helper()
+	tb, err := testbed.Start(context.Background(), testbed.Config{Zones: signedZones(), Signed: true, Port: testbed.PortFree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tb.Close() })
+	return aggressiveResolver(t, tb, &testClock{t: time.Now()}, false)
 }
