@@ -211,7 +211,7 @@ func (s *scratch) digest(sig *dns.RRSIG, keys []*PublicKey) [sha256.Size]byte {
 func sigMatches(sig *dns.RRSIG, rrset []dns.RR) error {
 	h := rrset[0].Header()
 	switch {
-	case dnsname.Canonical(sig.Hdr.Name) != dnsname.Canonical(h.Name) || sig.Hdr.Class != h.Class:
+	case !sameName(sig.Hdr.Name, h.Name) || sig.Hdr.Class != h.Class:
 		return fmt.Errorf("%w: RRSIG owner %s, RRset owner %s", ErrSignatureMismatch, sig.Hdr.Name, h.Name)
 	case sig.TypeCovered != h.Rrtype:
 		return fmt.Errorf("%w: RRSIG covers %s, not %s", ErrSignatureMismatch, dns.Type(sig.TypeCovered), dns.Type(h.Rrtype))
@@ -226,6 +226,30 @@ func sigMatches(sig *dns.RRSIG, rrset []dns.RR) error {
 		}
 	}
 	return nil
+}
+
+// sameName reports whether a and b are one domain name, their ASCII
+// letters compared without case (RFC 4343), as miekg/dns compares them:
+// the check of every verification, so it makes no lower-case copies
+// (a 0x20 reply's owner names are in mixed case).
+func sameName(a, b string) bool {
+	a, b = dns.Fqdn(a), dns.Fqdn(b)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // sigTime checks that now lies within the validity period of sig, in

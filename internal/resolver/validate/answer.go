@@ -99,8 +99,10 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, but its zone is %s", rs.name, signer, zone)
 	}
 	sig, f := st.verify(rs, zone, keys, st.now)
-	st.step(zone, keyName(sig, keys), fmt.Sprintf("RRSIG over the %s RRset of %s", dns.TypeToString[rs.rtype], rs.name),
-		fmt.Sprintf("the %s records of %s are authentic", dns.TypeToString[rs.rtype], rs.name), f)
+	// Concatenated, not formatted: every validated answer records this
+	// step.
+	t := dns.TypeToString[rs.rtype]
+	st.step(zone, keyName(sig, keys), "RRSIG over the "+t+" RRset of "+rs.name, "the "+t+" records of "+rs.name+" are authentic", f)
 	if f != nil {
 		return f
 	}

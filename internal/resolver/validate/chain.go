@@ -58,9 +58,10 @@ func (st *state) zoneOf(name, stop string) (string, []*dnssec.PublicKey, *failur
 	if stop != "" {
 		target = stop
 	}
-	labels := dns.SplitDomainName(target)
+	target = dnsname.Canonical(target)
+	labels := dns.Split(target) // where each label starts: target[labels[i]:] is a name
 	for i := len(labels) - dnsname.Labels(anchor) - 1; i >= 0; i-- {
-		c := dnsname.Canonical(strings.Join(labels[i:], "."))
+		c := target[labels[i]:]
 		e := st.cut(c, zone, keys)
 		switch e.kind {
 		case secureCut:

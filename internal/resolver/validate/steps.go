@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/miekg/dns"
 
@@ -50,7 +51,7 @@ func keyName(sig *dns.RRSIG, keys []*dnssec.PublicKey) string {
 			role = "KSK"
 		}
 	}
-	return fmt.Sprintf("DNSKEY %d (%s, %s)", sig.KeyTag, role, dns.AlgorithmToString[sig.Algorithm])
+	return "DNSKEY " + strconv.Itoa(int(sig.KeyTag)) + " (" + role + ", " + dns.AlgorithmToString[sig.Algorithm] + ")"
 }
 
 // dsName describes a DS record.
