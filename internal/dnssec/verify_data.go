@@ -172,14 +172,14 @@ func appendName(buf []byte, name string) ([]byte, error) {
 // labels of name.
 func signedOwner(name string, labels uint8) string {
 	owner := dns.CanonicalName(name)
-	idx := dns.Split(owner)
-	if len(idx) <= int(labels) {
+	if dns.CountLabel(owner) <= int(labels) {
 		return owner
 	}
 	if labels == 0 {
 		return "*."
 	}
-	return "*." + owner[idx[len(idx)-int(labels)]:]
+	off, _ := dns.PrevLabel(owner, int(labels))
+	return "*." + owner[off:]
 }
 
 // knownCanonicalForm reports whether canonicalCopy knows the canonical

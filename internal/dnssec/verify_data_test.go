@@ -3,6 +3,9 @@ package dnssec
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/asn1"
+	"math/big"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
@@ -250,5 +253,66 @@ func TestSignedDataScratchReuse(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("signed data after a reuse\n got %x\nwant %x", got, want)
+	}
+}
+
+// subdomainCases are pairs of names for the subdomain checks: equal,
+// below, beside, case, escaped dots, the root.
+var subdomainCases = [][2]string{
+	{"www.example.test.", "example.test."}, {"example.test.", "example.test."},
+	{"WWW.Example.TEST.", "example.test."}, {"www.example.test.", "EXAMPLE.test."},
+	{"wwwexample.test.", "example.test."}, {"example.test.", "www.example.test."},
+	{`a\.example.test.`, "example.test."}, {`a\\.example.test.`, "example.test."},
+	{`a\.example.test.`, `a\.example.test.`}, {`x.a\.example.test.`, `a\.example.test.`},
+	{"www.example.test.", "."}, {".", "."}, {".", "test."}, {"test.", "test."},
+	{"www.example.test", "example.test."}, {"www.example.test.", "example.test"}, {"www.example.test", "example.test"}, {"a.b.c.d.", "c.d."}, {"a.b.c.d.", "b.c.e."},
+}
+
+// TestIsSubdomainAgreesWithMiekg holds isSubdomain to dns.IsSubDomain.
+func TestIsSubdomainAgreesWithMiekg(t *testing.T) {
+	t.Parallel()
+	for _, c := range subdomainCases {
+		if got, want := isSubdomain(c[0], c[1]), dns.IsSubDomain(c[1], c[0]); got != want {
+			t.Errorf("isSubdomain(%q, %q) = %v, dns.IsSubDomain says %v", c[0], c[1], got, want)
+		}
+	}
+}
+
+// TestAppendDERSignature holds appendDERSignature to encoding/asn1's
+// encoding of the same two integers: leading zeros, high bits, zero.
+func TestAppendDERSignature(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	half := func(size int) []byte {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		switch r.IntN(5) {
+		case 0:
+			clear(b[:r.IntN(size+1)]) // leading zeros, or zero
+		case 1:
+			b[0] |= 0x80
+		case 2:
+			b[0] &= 0x7f
+		}
+		return b
+	}
+	for i := range 2000 {
+		size := 32
+		if i%2 == 1 {
+			size = 48
+		}
+		rb, sb := half(size), half(size)
+		want, err := asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(rb), new(big.Int).SetBytes(sb)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendDERSignature(nil, rb, sb); !bytes.Equal(got, want) {
+			t.Fatalf("r %x s %x:\n got %x\nwant %x", rb, sb, got, want)
+		}
+		if len(want) > maxDERSignature {
+			t.Fatalf("%d octets, more than maxDERSignature", len(want))
+		}
 	}
 }

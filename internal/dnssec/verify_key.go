@@ -90,13 +90,13 @@ func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR)
 			return false
 		}
 		h := sha256.Sum256(data)
-		return verifyECDSA(k.ecdsa, h[:], raw)
+		return verifyECDSA(k.ecdsa, h[:], raw, 32)
 	case dns.ECDSAP384SHA384:
 		if k.ecdsa == nil {
 			return false
 		}
 		h := sha512.Sum384(data)
-		return verifyECDSA(k.ecdsa, h[:], raw)
+		return verifyECDSA(k.ecdsa, h[:], raw, 48)
 	case dns.ED25519:
 		return k.ed25519 != nil && ed25519.Verify(k.ed25519, data, raw)
 	}
@@ -104,10 +104,63 @@ func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR)
 }
 
 // verifyECDSA checks an ECDSA signature in the DNS form (RFC 6605 §4: r
-// and s, each as long as the curve's order, one after the other) over
-// hash, halving it as miekg/dns does.
-func verifyECDSA(pub *ecdsa.PublicKey, hash, raw []byte) bool {
+// and s, each size octets, one after the other) over hash. A signature
+// of that length is handed to crypto/ecdsa in the ASN.1 form it parses
+// (without the big integers ecdsa.Verify makes, only to encode them
+// again); one of another length is halved, as miekg/dns does.
+func verifyECDSA(pub *ecdsa.PublicKey, hash, raw []byte, size int) bool {
+	if len(raw) == 2*size {
+		var buf [maxDERSignature]byte
+		return ecdsa.VerifyASN1(pub, hash, appendDERSignature(buf[:0], raw[:size], raw[size:]))
+	}
 	r := new(big.Int).SetBytes(raw[:len(raw)/2])
 	s := new(big.Int).SetBytes(raw[len(raw)/2:])
 	return ecdsa.Verify(pub, hash, r, s)
+}
+
+// maxDERSignature is the longest DER signature appendDERSignature makes
+// from the halves of a P-384 signature: a SEQUENCE header and two
+// INTEGERs of at most 49 octets (48 and a leading zero), each with its
+// header.
+const maxDERSignature = 2 + 2*(2+49)
+
+// appendDERSignature appends the ECDSA signature (r, s), two unsigned
+// big-endian numbers of at most 48 octets, in the form crypto/ecdsa's
+// VerifyASN1 reads (RFC 3279 §2.2.3: a SEQUENCE of two INTEGERs, DER:
+// minimal two's complement, so no leading zero octet unless the next
+// octet's high bit is set). Every length fits in one octet.
+func appendDERSignature(b, r, s []byte) []byte {
+	r, s = trimZeros(r), trimZeros(s)
+	rl, sl := derIntegerLen(r), derIntegerLen(s)
+	b = append(b, 0x30, byte(2+rl+2+sl)) // SEQUENCE
+	b = appendDERInteger(b, r, rl)
+	return appendDERInteger(b, s, sl)
+}
+
+// trimZeros returns n without its leading zero octets.
+func trimZeros(n []byte) []byte {
+	for len(n) > 0 && n[0] == 0 {
+		n = n[1:]
+	}
+	return n
+}
+
+// derIntegerLen returns the length of the content of the DER INTEGER of
+// n, an unsigned number without leading zero octets: one octet more when
+// its high bit is set (two's complement) or when it is zero.
+func derIntegerLen(n []byte) int {
+	if len(n) == 0 || n[0]&0x80 != 0 {
+		return len(n) + 1
+	}
+	return len(n)
+}
+
+// appendDERInteger appends the INTEGER of n whose content is l octets
+// long (derIntegerLen).
+func appendDERInteger(b, n []byte, l int) []byte {
+	b = append(b, 0x02, byte(l))
+	if l > len(n) {
+		b = append(b, 0)
+	}
+	return append(b, n...)
 }

@@ -59,9 +59,9 @@ func (st *state) zoneOf(name, stop string) (string, []*dnssec.PublicKey, *failur
 		target = stop
 	}
 	target = dnsname.Canonical(target)
-	labels := dns.Split(target) // where each label starts: target[labels[i]:] is a name
-	for i := len(labels) - dnsname.Labels(anchor) - 1; i >= 0; i-- {
-		c := target[labels[i]:]
+	for n := dnsname.Labels(anchor) + 1; n <= dnsname.Labels(target); n++ {
+		off, _ := dns.PrevLabel(target, n) // target's last n labels, a name
+		c := target[off:]
 		e := st.cut(c, zone, keys)
 		switch e.kind {
 		case secureCut:
