@@ -34,6 +34,7 @@ var signedDataCases = []struct {
 	{"wildcard expansion", 3, []string{"Host.Wild.example.test. 3600 IN A 192.0.2.99"}},
 	{"wildcard two labels deep", 3, []string{"a.b.wild.example.test. 3600 IN TXT \"w\""}},
 	{"escaped label", -1, []string{`a\.b.example.test. 3600 IN A 192.0.2.5`}},
+	{"non-ASCII owner: only ASCII is lowered (found by FuzzSignedData)", -1, []string{"Δ.Example.test. 3600 IN A 192.0.2.6"}},
 	{"CNAME", -1, []string{"alias.example.test. 3600 IN CNAME WWW.Example.TEST."}},
 	{"NS", -1, []string{"sub.example.test. 3600 IN NS NS2.example.test.", "sub.example.test. 3600 IN NS ns1.EXAMPLE.test."}},
 	{"SOA", -1, []string{"example.test. 3600 IN SOA NS1.example.test. HostMaster.example.test. 1 7200 900 1209600 300"}},
