@@ -41,6 +41,8 @@ type scratch struct {
 	sig   []byte   // the signature, decoded
 	key   []byte   // input of the memory's digest
 	sort  spanSort // sorts spans by RDATA; kept here so sort.Sort does not allocate it
+	a     dns.A    // canonicalCopy's copy of an A record
+	aaaa  dns.AAAA // and of an AAAA record
 }
 
 // span is one canonical record in scratch.recs: [start, end), its RDATA
@@ -60,6 +62,7 @@ func (s *scratch) put() {
 	}
 	s.data, s.recs, s.spans, s.sig, s.key = s.data[:0], s.recs[:0], s.spans[:0], s.sig[:0], s.key[:0]
 	s.sort.recs, s.sort.spans = nil, nil
+	s.a, s.aaaa = dns.A{}, dns.AAAA{} // no address of a caller's record kept
 	scratchPool.Put(s)
 }
 
@@ -86,7 +89,7 @@ func appendSignedData(buf []byte, s *scratch, sig *dns.RRSIG, rrset []dns.RR) ([
 	owner := signedOwner(rrset[0].Header().Name, sig.Labels)
 	recs, spans := s.recs[:0], s.spans[:0]
 	for _, rr := range rrset {
-		c := canonicalCopy(rr, owner, sig.OrigTtl)
+		c := s.canonicalCopy(rr, owner, sig.OrigTtl)
 		start, need := len(recs), dns.Len(c)+1
 		recs = slices.Grow(recs, need)
 		// Zeroed, as miekg/dns's new buffer is: a field miekg/dns skips
@@ -199,8 +202,19 @@ func knownCanonicalForm(rr dns.RR) bool {
 
 // canonicalCopy returns a copy of rr in canonical form (RFC 4034 §6.2):
 // owner owner, TTL ttl, and the domain names of its RDATA in lower case
-// for the types of knownCanonicalForm that have them.
-func canonicalCopy(rr dns.RR, owner string, ttl uint32) dns.RR {
+// for the types of knownCanonicalForm that have them. An A or AAAA
+// record, the usual answer, is copied into s's own record, sharing the
+// address, which packing only reads; the copy lives until the next call.
+func (s *scratch) canonicalCopy(rr dns.RR, owner string, ttl uint32) dns.RR {
+	hdr := dns.RR_Header{Name: owner, Rrtype: rr.Header().Rrtype, Class: rr.Header().Class, Ttl: ttl}
+	switch x := rr.(type) {
+	case *dns.A:
+		s.a = dns.A{Hdr: hdr, A: x.A}
+		return &s.a
+	case *dns.AAAA:
+		s.aaaa = dns.AAAA{Hdr: hdr, AAAA: x.AAAA}
+		return &s.aaaa
+	}
 	c := dns.Copy(rr)
 	h := c.Header()
 	h.Name, h.Ttl = owner, ttl

@@ -59,7 +59,7 @@ func (st *state) zoneOf(name, stop string) (string, []*dnssec.PublicKey, *failur
 		target = stop
 	}
 	target = dnsname.Canonical(target)
-	for n := dnsname.Labels(anchor) + 1; n <= dnsname.Labels(target); n++ {
+	for n, last := dnsname.Labels(anchor)+1, dnsname.Labels(target); n <= last; n++ {
 		off, _ := dns.PrevLabel(target, n) // target's last n labels, a name
 		c := target[off:]
 		e := st.cut(c, zone, keys)
