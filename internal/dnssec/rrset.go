@@ -170,7 +170,7 @@ func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*PublicKey, now time.Time,
 			}
 			*budget--
 		}
-		if k.verifyData(sig, raw, data, rrset) {
+		if k.verifyData(sig, raw, data, rrset, s) {
 			if mem != nil {
 				mem.Remember(digest)
 			}

@@ -39,6 +39,7 @@ type scratch struct {
 	recs  []byte   // the canonical records, before they are sorted
 	spans []span   // where each record lies in recs
 	sig   []byte   // the signature, decoded
+	der   []byte   // an ECDSA signature in DER (verifyECDSA)
 	key   []byte   // input of the memory's digest
 	sort  spanSort // sorts spans by RDATA; kept here so sort.Sort does not allocate it
 	a     dns.A    // canonicalCopy's copy of an A record
@@ -60,7 +61,7 @@ func (s *scratch) put() {
 	if cap(s.data) > maxSignedDataScratch || cap(s.recs) > maxSignedDataScratch || cap(s.key) > maxSignedDataScratch {
 		return
 	}
-	s.data, s.recs, s.spans, s.sig, s.key = s.data[:0], s.recs[:0], s.spans[:0], s.sig[:0], s.key[:0]
+	s.data, s.recs, s.spans, s.sig, s.der, s.key = s.data[:0], s.recs[:0], s.spans[:0], s.sig[:0], s.der[:0], s.key[:0]
 	s.sort.recs, s.sort.spans = nil, nil
 	s.a, s.aaaa = dns.A{}, dns.AAAA{} // no address of a caller's record kept
 	scratchPool.Put(s)

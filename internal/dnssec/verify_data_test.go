@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/asn1"
+	"encoding/base64"
 	"math/big"
 	"math/rand/v2"
 	"net"
@@ -314,6 +315,54 @@ func TestAppendDERSignature(t *testing.T) {
 		}
 		if len(want) > maxDERSignature {
 			t.Fatalf("%d octets, more than maxDERSignature", len(want))
+		}
+	}
+}
+
+// TestVerifyECDSALengths: a P-256 signature of 64 octets goes to
+// crypto/ecdsa in DER; one of another length is halved as miekg/dns
+// does, so r and s padded with a zero octet each still verify (as they
+// did through RRSIG.Verify), and a truncated one does not.
+func TestVerifyECDSALengths(t *testing.T) {
+	t.Parallel()
+	z := parseZone(t, "example.test.", exampleZone)
+	signed := signTest(t, z, testKeys(t, z.Origin, dns.ECDSAP256SHA256, false), nil)
+	rrset, sigs, dnskeys := rrsetSigs(signed, "www.example.test.", dns.TypeA)
+	raw, err := base64.StdEncoding.DecodeString(sigs[0].Signature)
+	if err != nil || len(raw) != 64 {
+		t.Fatalf("signature of %d octets, %v", len(raw), err)
+	}
+	with := func(b []byte) *dns.RRSIG {
+		s := *sigs[0]
+		s.Signature = base64.StdEncoding.EncodeToString(b)
+		return &s
+	}
+	padded := append(append(append([]byte{0}, raw[:32]...), 0), raw[32:]...)
+	for _, c := range []struct {
+		name string
+		sig  *dns.RRSIG
+		ok   bool
+	}{
+		{"64 octets", sigs[0], true},
+		{"r and s padded to 33 octets", with(padded), true},
+		{"truncated", with(raw[:63]), false},
+	} {
+		for _, verify := range []func() error{
+			func() error { return VerifySignature(rrset, c.sig, PublicKeys(dnskeys), testNow, nil) },
+			func() error { return VerifyRRset(rrset, []*dns.RRSIG{c.sig}, dnskeys, testNow) },
+		} {
+			if err := verify(); (err == nil) != c.ok {
+				t.Errorf("%s: %v, want verified %v", c.name, err, c.ok)
+			}
+		}
+		var key *dns.DNSKEY
+		for _, k := range dnskeys {
+			if k.KeyTag() == c.sig.KeyTag {
+				key = k
+			}
+		}
+		if err := c.sig.Verify(key, rrset); (err == nil) != c.ok {
+			t.Errorf("%s: miekg/dns says %v, want verified %v", c.name, err, c.ok)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"math/big"
+	"slices"
 
 	"github.com/miekg/dns"
 
@@ -80,7 +81,8 @@ func (k *PublicKey) usable(sig *dns.RRSIG, signer string) bool {
 // over its signed data data with k: crypto/ecdsa and crypto/ed25519 for
 // the keys NewPublicKey decoded; miekg/dns (RSA) and circl (Ed448) from
 // the records otherwise, which build the signed data again themselves.
-func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR) bool {
+// s lends its buffer for the ECDSA signature's DER form.
+func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR, s *scratch) bool {
 	if k.DNSKEY.Hdr.Class != sig.Hdr.Class {
 		return false // as RRSIG.Verify: the key must be of the RRSIG's class
 	}
@@ -90,13 +92,13 @@ func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR)
 			return false
 		}
 		h := sha256.Sum256(data)
-		return verifyECDSA(k.ecdsa, h[:], raw, 32)
+		return verifyECDSA(k.ecdsa, h[:], raw, 32, s)
 	case dns.ECDSAP384SHA384:
 		if k.ecdsa == nil {
 			return false
 		}
 		h := sha512.Sum384(data)
-		return verifyECDSA(k.ecdsa, h[:], raw, 48)
+		return verifyECDSA(k.ecdsa, h[:], raw, 48, s)
 	case dns.ED25519:
 		return k.ed25519 != nil && ed25519.Verify(k.ed25519, data, raw)
 	}
@@ -107,15 +109,16 @@ func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR)
 // and s, each size octets, one after the other) over hash. A signature
 // of that length is handed to crypto/ecdsa in the ASN.1 form it parses
 // (without the big integers ecdsa.Verify makes, only to encode them
-// again); one of another length is halved, as miekg/dns does.
-func verifyECDSA(pub *ecdsa.PublicKey, hash, raw []byte, size int) bool {
+// again), built in s; one of another length is halved, as miekg/dns
+// does.
+func verifyECDSA(pub *ecdsa.PublicKey, hash, raw []byte, size int, s *scratch) bool {
 	if len(raw) == 2*size {
-		var buf [maxDERSignature]byte
-		return ecdsa.VerifyASN1(pub, hash, appendDERSignature(buf[:0], raw[:size], raw[size:]))
+		s.der = appendDERSignature(slices.Grow(s.der[:0], maxDERSignature), raw[:size], raw[size:])
+		return ecdsa.VerifyASN1(pub, hash, s.der)
 	}
 	r := new(big.Int).SetBytes(raw[:len(raw)/2])
-	s := new(big.Int).SetBytes(raw[len(raw)/2:])
-	return ecdsa.Verify(pub, hash, r, s)
+	t := new(big.Int).SetBytes(raw[len(raw)/2:])
+	return ecdsa.Verify(pub, hash, r, t)
 }
 
 // maxDERSignature is the longest DER signature appendDERSignature makes
