@@ -105,6 +105,18 @@ func (k *PublicKey) verifyData(sig *dns.RRSIG, raw, data []byte, rrset []dns.RR,
 	return verifyOne(sig, k.DNSKEY, rrset) == nil
 }
 
+// verifiesSignedData reports whether verifyData checks signatures of
+// algorithm alg over the signed data verifySig builds (ECDSA, Ed25519);
+// for the others miekg/dns and circl build their own, so verifySig
+// builds it only for a Memory's digest.
+func verifiesSignedData(alg uint8) bool {
+	switch alg {
+	case dns.ECDSAP256SHA256, dns.ECDSAP384SHA384, dns.ED25519:
+		return true
+	}
+	return false
+}
+
 // verifyECDSA checks an ECDSA signature in the DNS form (RFC 6605 §4: r
 // and s, each size octets, one after the other) over hash. A signature
 // of that length is handed to crypto/ecdsa in the ASN.1 form it parses
