@@ -45,4 +45,11 @@
 //	for _, p := range dnssec.Verify(signed, time.Now()) {
 //		fmt.Println(p)
 //	}
+//
+// A validator verifies one signature per answer with keys it proved
+// once: it keeps them as PublicKey (key tag computed and key decoded
+// once) and calls VerifySignature, the check of VerifyRRset for one
+// RRSIG, which builds the signed data (RFC 4034 §3.1.8.1) once into a
+// reused buffer and can ask a Memory whether the same signature over the
+// same data verified before.
 package dnssec

@@ -1,8 +1,12 @@
 package dnssec
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -60,7 +64,7 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 			errs = append(errs, ErrTooMuchWork)
 			break
 		}
-		err := verifySig(sig, rrset, keys, now, MaxKeysPerTag, &budget)
+		err := verifySig(sig, rrset, matchingKeys(sig, keys), now, MaxKeysPerTag, &budget, nil)
 		if err == nil {
 			return nil
 		}
@@ -69,10 +73,51 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 	return errors.Join(errs...)
 }
 
+// Memory remembers signatures that verified, so that a signature met
+// again costs no public-key operation. VerifySignature gives it a digest
+// of everything the cryptography depends on: the signed data (the RRSIG's
+// fields and the RRset in canonical form), the signature, and the
+// algorithm and material of each key it would try. The checks that do
+// not need the cryptography (the RRSIG matches the RRset, its validity
+// period, the keys' flags) are made on every call, memory or not.
+type Memory interface {
+	// Verified reports whether a signature with this digest verified
+	// before. When it returns false, VerifySignature goes on to the
+	// public-key operations.
+	Verified(digest [sha256.Size]byte) bool
+	// Remember records that the signature with this digest verified.
+	Remember(digest [sha256.Size]byte)
+}
+
+// VerifySignature checks that sig is a valid signature of rrset by one of
+// keys at time now, with the checks and errors of VerifyRRset for one
+// signature; it tries every key that matches the signature, so the
+// caller bounds them (KeyTrap). With mem not nil it asks mem first and
+// tells it what verified.
+func VerifySignature(rrset []dns.RR, sig *dns.RRSIG, keys []*PublicKey, now time.Time, mem Memory) error {
+	if len(rrset) == 0 || !dns.IsRRset(rrset) {
+		return fmt.Errorf("%w: not an RRset", ErrSignatureMismatch)
+	}
+	return verifySig(sig, rrset, keys, now, 0, nil, mem)
+}
+
+// matchingKeys prepares the keys with sig's algorithm and key tag, the
+// only ones verifySig may use.
+func matchingKeys(sig *dns.RRSIG, keys []*dns.DNSKEY) []*PublicKey {
+	var out []*PublicKey
+	for _, k := range keys {
+		if k.Algorithm == sig.Algorithm && k.KeyTag() == sig.KeyTag {
+			out = append(out, NewPublicKey(k))
+		}
+	}
+	return out
+}
+
 // verifySig checks one signature of rrset against the keys that match it
 // (at most maxKeys of them; all when maxKeys is 0), spending at most
-// *budget verifications when budget is not nil.
-func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*dns.DNSKEY, now time.Time, maxKeys int, budget *int) error {
+// *budget verifications when budget is not nil, asking mem first when it
+// is not nil. The signed data is built once for all the keys.
+func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*PublicKey, now time.Time, maxKeys int, budget *int, mem Memory) error {
 	h := rrset[0].Header()
 	if err := sigMatches(sig, rrset); err != nil {
 		return err
@@ -80,10 +125,11 @@ func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*dns.DNSKEY, now time.Time
 	if !CanVerify(sig.Algorithm) {
 		return fmt.Errorf("%w: cannot verify algorithm %s", ErrAlgorithm, algorithmName(sig.Algorithm))
 	}
-	var candidates []*dns.DNSKEY
+	var first [2]*PublicKey // most signatures have one candidate key: no allocation
+	candidates := first[:0]
+	signer := dnsname.Canonical(sig.SignerName)
 	for _, k := range keys {
-		if k.Algorithm == sig.Algorithm && k.KeyTag() == sig.KeyTag && dnsname.Canonical(k.Hdr.Name) == dnsname.Canonical(sig.SignerName) &&
-			k.Flags&FlagZone != 0 && k.Flags&FlagRevoke == 0 && k.Protocol == 3 {
+		if k.usable(sig, signer) {
 			candidates = append(candidates, k)
 		}
 	}
@@ -96,7 +142,31 @@ func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*dns.DNSKEY, now time.Time
 	if maxKeys > 0 && len(candidates) > maxKeys {
 		candidates = candidates[:maxKeys]
 	}
-	verified := false
+	bad := func() error {
+		return fmt.Errorf("%w: RRSIG %s/%s by key %d does not verify", ErrBadSignature, h.Name, dns.Type(sig.TypeCovered), sig.KeyTag)
+	}
+	s := getScratch()
+	defer s.put()
+	var data []byte
+	if mem != nil || verifiesSignedData(sig.Algorithm) {
+		var err error
+		data, err = appendSignedData(s.data[:0], s, sig, rrset)
+		s.data = data
+		if err != nil {
+			return bad()
+		}
+	}
+	var digest [sha256.Size]byte
+	if mem != nil {
+		digest = s.digest(sig, candidates)
+		if mem.Verified(digest) {
+			return nil
+		}
+	}
+	raw, err := s.signature(sig)
+	if err != nil {
+		return bad()
+	}
 	for _, k := range candidates {
 		if budget != nil {
 			if *budget <= 0 {
@@ -104,15 +174,39 @@ func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*dns.DNSKEY, now time.Time
 			}
 			*budget--
 		}
-		if err := verifyOne(sig, k, rrset); err == nil {
-			verified = true
-			break
+		if k.verifyData(sig, raw, data, rrset, s) {
+			if mem != nil {
+				mem.Remember(digest)
+			}
+			return nil
 		}
 	}
-	if !verified {
-		return fmt.Errorf("%w: RRSIG %s/%s by key %d does not verify", ErrBadSignature, h.Name, dns.Type(sig.TypeCovered), sig.KeyTag)
+	return bad()
+}
+
+// signature decodes sig's signature into s.
+func (s *scratch) signature(sig *dns.RRSIG) ([]byte, error) {
+	raw := slices.Grow(s.sig[:0], base64.StdEncoding.DecodedLen(len(sig.Signature)))
+	n, err := base64.StdEncoding.Decode(raw[:cap(raw)], []byte(sig.Signature))
+	s.sig = raw[:n]
+	return s.sig, err
+}
+
+// digest is the Memory digest of sig over the signed data in s.data with
+// keys: SHA-256 of the signed data, the signature and each key's
+// algorithm and material, every variable part preceded by its length.
+func (s *scratch) digest(sig *dns.RRSIG, keys []*PublicKey) [sha256.Size]byte {
+	b := binary.BigEndian.AppendUint32(s.key[:0], uint32(len(s.data)))
+	b = append(b, s.data...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(sig.Signature)))
+	b = append(b, sig.Signature...)
+	for _, k := range keys {
+		b = append(b, k.DNSKEY.Algorithm)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(k.DNSKEY.PublicKey)))
+		b = append(b, k.DNSKEY.PublicKey...)
 	}
-	return nil
+	s.key = b
+	return sha256.Sum256(b)
 }
 
 // sigMatches checks that sig is about rrset (RFC 4035 §5.3.1): same owner
@@ -121,13 +215,13 @@ func verifySig(sig *dns.RRSIG, rrset []dns.RR, keys []*dns.DNSKEY, now time.Time
 func sigMatches(sig *dns.RRSIG, rrset []dns.RR) error {
 	h := rrset[0].Header()
 	switch {
-	case dnsname.Canonical(sig.Hdr.Name) != dnsname.Canonical(h.Name) || sig.Hdr.Class != h.Class:
+	case !sameName(sig.Hdr.Name, h.Name) || sig.Hdr.Class != h.Class:
 		return fmt.Errorf("%w: RRSIG owner %s, RRset owner %s", ErrSignatureMismatch, sig.Hdr.Name, h.Name)
 	case sig.TypeCovered != h.Rrtype:
 		return fmt.Errorf("%w: RRSIG covers %s, not %s", ErrSignatureMismatch, dns.Type(sig.TypeCovered), dns.Type(h.Rrtype))
 	case int(sig.Labels) > dns.CountLabel(h.Name):
 		return fmt.Errorf("%w: RRSIG labels %d, owner %s has %d", ErrSignatureMismatch, sig.Labels, h.Name, dns.CountLabel(h.Name))
-	case !dns.IsSubDomain(sig.SignerName, h.Name):
+	case !isSubdomain(h.Name, sig.SignerName):
 		return fmt.Errorf("%w: signer %s is not above the owner %s", ErrSignatureMismatch, sig.SignerName, h.Name)
 	}
 	for _, rr := range rrset {
@@ -136,6 +230,50 @@ func sigMatches(sig *dns.RRSIG, rrset []dns.RR) error {
 		}
 	}
 	return nil
+}
+
+// sameName reports whether a and b are one domain name, their ASCII
+// letters compared without case (RFC 4343), as miekg/dns compares them:
+// the check of every verification, so it makes no lower-case copies
+// (a 0x20 reply's owner names are in mixed case).
+func sameName(a, b string) bool {
+	return equalFoldASCII(dns.Fqdn(a), dns.Fqdn(b))
+}
+
+// equalFoldASCII reports whether a and b are equal with their ASCII
+// letters compared without case.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// isSubdomain reports whether child is parent or below it, label by
+// label without case, as dns.IsSubDomain(parent, child) does but without
+// splitting both names into new slices.
+func isSubdomain(child, parent string) bool {
+	p := dns.CountLabel(parent)
+	if p == 0 {
+		return true // the root is above every name
+	}
+	if dns.CountLabel(child) < p {
+		return false
+	}
+	off, _ := dns.PrevLabel(child, p)
+	return equalFoldASCII(child[off:], parent)
 }
 
 // sigTime checks that now lies within the validity period of sig, in

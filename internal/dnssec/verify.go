@@ -80,6 +80,7 @@ type verifier struct {
 	kinds    map[string]nodeKind
 	where    map[dns.RR]string
 	keys     []*dns.DNSKEY // the apex DNSKEY RRset
+	pub      []*PublicKey  // keys, prepared for verifying
 	algs     []uint8       // algorithms that must sign everything
 	problems []Problem
 }
@@ -136,6 +137,7 @@ func (v *verifier) checkApex() bool {
 			v.add(v.z.Origin, dns.TypeDNSKEY, rr, "cannot verify algorithm %s of key %d", algorithmName(k.Algorithm), k.KeyTag())
 		}
 	}
+	v.pub = PublicKeys(v.keys)
 	sort.Slice(v.algs, func(i, j int) bool { return v.algs[i] < v.algs[j] })
 	if len(v.algs) == 0 {
 		v.add(v.z.Origin, dns.TypeDNSKEY, nil, "no usable zone key in the DNSKEY RRset")
@@ -155,9 +157,9 @@ func (v *verifier) checkSelfSigned(rrs []dns.RR) {
 			if sig.Algorithm != alg {
 				continue
 			}
-			for _, k := range v.keys {
-				if k.Flags&FlagSEP != 0 && k.Algorithm == alg && k.KeyTag() == sig.KeyTag &&
-					verifySig(sig, rrs, []*dns.DNSKEY{k}, v.now, 0, nil) == nil {
+			for _, k := range v.pub {
+				if k.DNSKEY.Flags&FlagSEP != 0 && k.DNSKEY.Algorithm == alg && k.Tag == sig.KeyTag &&
+					verifySig(sig, rrs, []*PublicKey{k}, v.now, 0, nil, nil) == nil {
 					ok = true
 				}
 			}
@@ -290,7 +292,7 @@ func (v *verifier) checkSig(sig *dns.RRSIG, rrset []dns.RR) error {
 	case int32(sig.Expiration-sig.Inception) <= 0:
 		return fmt.Errorf("expiration %s is not after inception %s", dns.TimeToString(sig.Expiration), dns.TimeToString(sig.Inception))
 	}
-	return verifySig(sig, rrset, v.keys, v.now, 0, nil)
+	return verifySig(sig, rrset, v.pub, v.now, 0, nil, nil)
 }
 
 // trimPrefix drops the "dnssec: " prefix of an error message.

@@ -174,7 +174,15 @@ func (r *Resolver) fetchDNSSEC(ctx context.Context, b *budget, name string, qtyp
 	if m, ok := b.forwarded[qkey{name, qtype}]; ok {
 		// The resolution asked this question with DO already
 		// (keepSigned in send.go, forward in forward.go).
-		return m.Copy(), nil
+		if r.fwd != nil {
+			return m.Copy(), nil
+		}
+		// Iterating, the reply is handed over as it is, not copied (a
+		// copy per validated cache miss): it belongs to this client
+		// query, the resolution is done with it (scrub cached copies of
+		// its records), and the validator only reads it; the verdict
+		// holds its records as it would a copy's.
+		return m, nil
 	}
 	if m := r.signedFromCache(name, qtype); m != nil {
 		return m, nil

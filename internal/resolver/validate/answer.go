@@ -86,7 +86,7 @@ func unproven(f *failure, rcode int, answer, authority []dns.RR) Verdict {
 // that name itself does not exist.
 func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	signer := rs.signer()
-	if signer != "" && !dnsname.IsSubdomain(rs.name, signer) {
+	if signer != "" && !within(rs.name, signer) {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, which is not above it", rs.name, signer)
 	}
 	zone, keys, f := st.zoneOf(holder(rs.name, rs.rtype), signer)
@@ -99,8 +99,10 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, but its zone is %s", rs.name, signer, zone)
 	}
 	sig, f := st.verify(rs, zone, keys, st.now)
-	st.step(zone, keyName(sig, keys), fmt.Sprintf("RRSIG over the %s RRset of %s", dns.TypeToString[rs.rtype], rs.name),
-		fmt.Sprintf("the %s records of %s are authentic", dns.TypeToString[rs.rtype], rs.name), f)
+	// Concatenated, not formatted: every validated answer records this
+	// step.
+	t := dns.TypeToString[rs.rtype]
+	st.step(zone, keyName(sig, keys), "RRSIG over the "+t+" RRset of "+rs.name, "the "+t+" records of "+rs.name+" are authentic", f)
 	if f != nil {
 		return f
 	}
@@ -117,6 +119,21 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	}
 	st.step(zone, denialName(p), "wildcard expansion for "+name, name+" does not exist, so the wildcard applies", f)
 	return f
+}
+
+// within reports whether the canonical name name is zone or below it:
+// dnsname.IsSubdomain for canonical names, without splitting them into
+// new slices (every validated answer asks it).
+func within(name, zone string) bool {
+	z := dnsname.Labels(zone)
+	if z == 0 {
+		return true // the root is above every name
+	}
+	if dnsname.Labels(name) < z {
+		return false
+	}
+	off, _ := dns.PrevLabel(name, z)
+	return name[off:] == zone
 }
 
 // holder returns the name whose zone holds the records of type t at

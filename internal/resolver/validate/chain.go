@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/dnsname"
+	"github.com/rensa-dns/rensa/internal/dnssec"
 )
 
 // cutKind is what the chain of trust learnt about one name on the way
@@ -27,8 +28,8 @@ const (
 // cutEntry is one remembered step of a walk.
 type cutEntry struct {
 	kind    cutKind
-	keys    []*dns.DNSKEY // secureCut: the zone's proven DNSKEY RRset
-	fail    *failure      // stopCut: why the walk ends (nil: NXDOMAIN)
+	keys    []*dnssec.PublicKey // secureCut: the zone's proven DNSKEY RRset, prepared
+	fail    *failure            // stopCut: why the walk ends (nil: NXDOMAIN)
 	expires time.Time
 }
 
@@ -40,7 +41,7 @@ type cutEntry struct {
 // above name and its proven keys, or the failure that ended the walk: an
 // Insecure delegation, Bogus data, or Indeterminate when no anchor covers
 // name.
-func (st *state) zoneOf(name, stop string) (string, []*dns.DNSKEY, *failure) {
+func (st *state) zoneOf(name, stop string) (string, []*dnssec.PublicKey, *failure) {
 	anchor, ok := st.v.cfg.Anchors.closest(name)
 	if !ok {
 		return "", nil, &failure{sec: Indeterminate, text: "no trust anchor above " + name}
@@ -57,9 +58,10 @@ func (st *state) zoneOf(name, stop string) (string, []*dns.DNSKEY, *failure) {
 	if stop != "" {
 		target = stop
 	}
-	labels := dns.SplitDomainName(target)
-	for i := len(labels) - dnsname.Labels(anchor) - 1; i >= 0; i-- {
-		c := dnsname.Canonical(strings.Join(labels[i:], "."))
+	target = dnsname.Canonical(target)
+	for n, last := dnsname.Labels(anchor)+1, dnsname.Labels(target); n <= last; n++ {
+		off, _ := dns.PrevLabel(target, n) // target's last n labels, a name
+		c := target[off:]
 		e := st.cut(c, zone, keys)
 		switch e.kind {
 		case secureCut:
@@ -77,7 +79,7 @@ func (st *state) zoneOf(name, stop string) (string, []*dns.DNSKEY, *failure) {
 // cut returns what is known of name below the secure zone parent (with
 // keys), learning it when it is not remembered. With parent "" name is a
 // trust anchor.
-func (st *state) cut(name, parent string, keys []*dns.DNSKEY) cutEntry {
+func (st *state) cut(name, parent string, keys []*dnssec.PublicKey) cutEntry {
 	st.v.mu.Lock()
 	e, ok := st.v.cuts[name]
 	st.v.mu.Unlock()
@@ -132,10 +134,11 @@ func (st *state) learnAnchor(zone string) (cutEntry, time.Duration) {
 	if set == nil {
 		return stopWith(bogus(dns.ExtendedErrorCodeDNSKEYMissing, "no DNSKEY RRset at trust anchor %s", zone))
 	}
-	var trusted []*dns.DNSKEY
-	for _, k := range set.rrs {
+	keys := dnssec.PublicKeys(dnskeys(set))
+	var trusted []*dnssec.PublicKey
+	for _, k := range keys {
 		for _, ak := range a.Keys[zone] {
-			if k := k.(*dns.DNSKEY); k.Flags == ak.Flags && k.Algorithm == ak.Algorithm && k.PublicKey == ak.PublicKey {
+			if d := k.DNSKEY; d.Flags == ak.Flags && d.Algorithm == ak.Algorithm && d.PublicKey == ak.PublicKey {
 				trusted = append(trusted, k)
 			}
 		}
@@ -150,14 +153,14 @@ func (st *state) learnAnchor(zone string) (cutEntry, time.Duration) {
 	if f != nil {
 		return stopWith(f)
 	}
-	return cutEntry{kind: secureCut, keys: dnskeys(set)}, minTTL(maxCacheTTL, set.rrs)
+	return cutEntry{kind: secureCut, keys: keys}, minTTL(maxCacheTTL, set.rrs)
 }
 
 // learnCut asks for the DS RRset of name in the secure zone parent and
 // proves what the reply says: a DS (name is a secure zone: its keys are
 // proven next), a CNAME (no cut), a proven absence of DS (no cut, or an
 // insecure delegation), or NXDOMAIN (the walk stops).
-func (st *state) learnCut(name, parent string, keys []*dns.DNSKEY) (cutEntry, time.Duration) {
+func (st *state) learnCut(name, parent string, keys []*dnssec.PublicKey) (cutEntry, time.Duration) {
 	m, f := st.fetch(name, dns.TypeDS)
 	if f != nil {
 		return stopWith(f)
@@ -241,7 +244,8 @@ func (st *state) childKeys(zone string, dsRRs []dns.RR) (cutEntry, time.Duration
 	if set == nil {
 		return stopWith(bogus(dns.ExtendedErrorCodeDNSKEYMissing, "%s has a DS but no DNSKEY RRset", zone))
 	}
-	trusted := matchDS(usable, dnskeys(set))
+	keys := dnssec.PublicKeys(dnskeys(set))
+	trusted := matchDS(usable, keys)
 	if len(trusted) == 0 {
 		f := bogus(dns.ExtendedErrorCodeDNSKEYMissing, "no DNSKEY of %s matches its DS", zone)
 		st.step(zone, dsName(usable[0]), "digest of the DNSKEYs of "+zone, "the KSK of "+zone+" is the one the parent vouches for", f)
@@ -251,30 +255,30 @@ func (st *state) childKeys(zone string, dsRRs []dns.RR) (cutEntry, time.Duration
 	if len(st.v.cfg.Anchors.DS[zone]) > 0 {
 		voucher = "the trust anchor"
 	}
-	st.step(zone, dsName(usable[0]), fmt.Sprintf("digest of DNSKEY %d of %s", trusted[0].KeyTag(), zone), "the KSK of "+zone+" is the one "+voucher+" vouches for", nil)
+	st.step(zone, dsName(usable[0]), fmt.Sprintf("digest of DNSKEY %d of %s", trusted[0].Tag, zone), "the KSK of "+zone+" is the one "+voucher+" vouches for", nil)
 	sig, f := st.verify(set, zone, trusted, st.now)
 	st.step(zone, keyName(sig, trusted), "RRSIG over the DNSKEY RRset of "+zone, "every DNSKEY of "+zone+" (the ZSK too) is trusted", f)
 	if f != nil {
 		return stopWith(f)
 	}
-	return cutEntry{kind: secureCut, keys: dnskeys(set)}, minTTL(maxCacheTTL, set.rrs)
+	return cutEntry{kind: secureCut, keys: keys}, minTTL(maxCacheTTL, set.rrs)
 }
 
 // matchDS returns the keys whose digest one of ds holds, at most
 // maxKeysPerTag per DS (KeyTrap: colliding key tags).
-func matchDS(ds []*dns.DS, keys []*dns.DNSKEY) []*dns.DNSKEY {
-	var out []*dns.DNSKEY
+func matchDS(ds []*dns.DS, keys []*dnssec.PublicKey) []*dnssec.PublicKey {
+	var out []*dnssec.PublicKey
 	for _, d := range ds {
 		n := 0
 		for _, k := range keys {
 			if n == maxKeysPerTag {
 				break
 			}
-			if k.Algorithm != d.Algorithm || k.KeyTag() != d.KeyTag || k.Flags&dns.ZONE == 0 {
+			if k.DNSKEY.Algorithm != d.Algorithm || k.Tag != d.KeyTag || k.DNSKEY.Flags&dns.ZONE == 0 {
 				continue
 			}
 			n++
-			if got := k.ToDS(d.DigestType); got != nil && strings.EqualFold(got.Digest, d.Digest) {
+			if got := k.DNSKEY.ToDS(d.DigestType); got != nil && strings.EqualFold(got.Digest, d.Digest) {
 				out = append(out, k)
 			}
 		}

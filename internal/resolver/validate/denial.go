@@ -6,6 +6,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/rensa-dns/rensa/internal/dnsname"
+	"github.com/rensa-dns/rensa/internal/dnssec"
 )
 
 // proof is the verified denial material of one reply: the NSEC or the
@@ -33,7 +34,7 @@ const (
 // denial verifies the SOA, NSEC and NSEC3 RRsets of a negative reply's
 // authority section with the keys of zone, and collects them. A reply
 // with neither NSEC nor NSEC3 records gets EDE 12 (NSEC Missing).
-func (st *state) denial(zone string, keys []*dns.DNSKEY, auth []*rrset) (*proof, *failure) {
+func (st *state) denial(zone string, keys []*dnssec.PublicKey, auth []*rrset) (*proof, *failure) {
 	p := &proof{zone: zone}
 	var n3 []*dns.NSEC3
 	for _, s := range auth {

@@ -135,7 +135,7 @@ func TestVerifyPerQueryBound(t *testing.T) {
 	w := standardWorld(t, nil)
 	m, _ := w.fetch(t.Context(), "www.test.", dns.TypeA)
 	set := pick(groupRRsets(m.Answer), "www.test.", dns.TypeA)
-	keys := []*dns.DNSKEY{w.keys["test."][1].DNSKEY}
+	keys := dnssec.PublicKeys([]*dns.DNSKEY{w.keys["test."][1].DNSKEY})
 	now := signTime.Add(time.Hour)
 	st := &state{work: Work{Verifications: maxVerifyPerQuery - 1}}
 	if _, f := st.verify(set, "test.", keys, now); f != nil {

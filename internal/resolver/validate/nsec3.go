@@ -57,6 +57,9 @@ func (st *state) hash(p *nsec3Proof, name string) (string, *failure) {
 	if h == "" {
 		return "", bogus(dns.ExtendedErrorCodeDNSBogus, "cannot hash %s", name)
 	}
+	if st.hashes == nil {
+		st.hashes = map[[3]string]string{}
+	}
 	st.hashes[k] = h
 	return h, nil
 }

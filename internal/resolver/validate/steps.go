@@ -2,8 +2,11 @@ package validate
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/miekg/dns"
+
+	"github.com/rensa-dns/rensa/internal/dnssec"
 )
 
 // Step is one check of the chain of trust, in the order made: the rows
@@ -38,17 +41,17 @@ func (st *state) step(zone, key, verifies, proves string, f *failure) {
 }
 
 // keyName describes the key that made sig, found among keys.
-func keyName(sig *dns.RRSIG, keys []*dns.DNSKEY) string {
+func keyName(sig *dns.RRSIG, keys []*dnssec.PublicKey) string {
 	if sig == nil {
 		return "-"
 	}
 	role := "ZSK"
 	for _, k := range keys {
-		if k.KeyTag() == sig.KeyTag && k.Algorithm == sig.Algorithm && k.Flags&dns.SEP != 0 {
+		if k.Tag == sig.KeyTag && k.DNSKEY.Algorithm == sig.Algorithm && k.DNSKEY.Flags&dns.SEP != 0 {
 			role = "KSK"
 		}
 	}
-	return fmt.Sprintf("DNSKEY %d (%s, %s)", sig.KeyTag, role, dns.AlgorithmToString[sig.Algorithm])
+	return "DNSKEY " + strconv.Itoa(int(sig.KeyTag)) + " (" + role + ", " + dns.AlgorithmToString[sig.Algorithm] + ")"
 }
 
 // dsName describes a DS record.

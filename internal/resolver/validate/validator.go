@@ -77,7 +77,7 @@ type state struct {
 	fetchF Fetch
 	now    time.Time
 	work   Work
-	hashes map[[3]string]string // NSEC3 hashes computed: name, salt, iterations -> hash
+	hashes map[[3]string]string // NSEC3 hashes computed: name, salt, iterations -> hash (made by the first hash)
 	steps  []Step               // checks made, in order
 }
 
@@ -90,7 +90,7 @@ func (v *Validator) Validate(ctx context.Context, q dns.Question, fetch Fetch) V
 	if vd, ok := v.cachedVerdict(key, now); ok {
 		return vd
 	}
-	st := &state{v: v, ctx: ctx, fetchF: fetch, now: now, hashes: map[[3]string]string{}}
+	st := &state{v: v, ctx: ctx, fetchF: fetch, now: now}
 	vd := st.answer(key.name, q.Qtype)
 	vd.Work, vd.Steps = st.work, st.steps
 	v.storeVerdict(key, vd, now)

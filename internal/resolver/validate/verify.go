@@ -16,7 +16,7 @@ import (
 // spends at most maxVerifyPerRRset verifications of the query's budget,
 // trying at most maxKeysPerTag keys per signature (KeyTrap). It returns
 // the signature that verified, or a failure naming the reason as an EDE.
-func (st *state) verify(s *rrset, zone string, keys []*dns.DNSKEY, now time.Time) (*dns.RRSIG, *failure) {
+func (st *state) verify(s *rrset, zone string, keys []*dnssec.PublicKey, now time.Time) (*dns.RRSIG, *failure) {
 	if len(s.sigs) == 0 {
 		return nil, bogus(dns.ExtendedErrorCodeRRSIGsMissing, "%s %s has no RRSIG in secure zone %s", s.name, dns.TypeToString[s.rtype], zone)
 	}
@@ -28,9 +28,10 @@ func (st *state) verify(s *rrset, zone string, keys []*dns.DNSKEY, now time.Time
 			errs = append(errs, fmt.Errorf("RRSIG by %s, not by the zone %s", sig.SignerName, zone))
 			continue
 		}
-		var cands []*dns.DNSKEY
+		var first [maxKeysPerTag]*dnssec.PublicKey // no allocation for the candidates
+		cands := first[:0]
 		for _, k := range keys {
-			if k.Algorithm == sig.Algorithm && k.KeyTag() == sig.KeyTag && len(cands) < maxKeysPerTag {
+			if k.DNSKEY.Algorithm == sig.Algorithm && k.Tag == sig.KeyTag && len(cands) < maxKeysPerTag {
 				cands = append(cands, k)
 			}
 		}

@@ -20,6 +20,10 @@ import (
 // valid from an hour before it for 14 days.
 var signTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// dsTTL is the TTL of the DS records a world adds to parent zones, the
+// zones' own: a validator keeps the zone cuts they prove that long.
+const dsTTL = 3600
+
 // zspec is one zone of a test world.
 type zspec struct {
 	origin, text string
@@ -79,6 +83,7 @@ func newWorld(t testing.TB, specs ...zspec) *world {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ds.Hdr.Ttl = dsTTL // the key's header has none
 			recs = append(recs, zone.Record{RR: ds})
 		}
 		z = zone.New(origin, recs)
