@@ -61,20 +61,33 @@
 //
 // Datagrams move through a small interface, batchIO (batchio.go): readBatch fills a slice
 // of datagrams, writeBatch sends one, and each implementation keeps the buffers its system
-// calls need. On Linux it is mmsgIO (batchio_linux.go): one recvmmsg or one sendmmsg per
+// calls need. On Linux the server opens each UDP socket itself (udpFD, udpfd_linux.go:
+// socket, options, bind), as a blocking descriptor outside Go's network poller, and moves
+// datagrams through it with mmsgIO (batchio_linux.go): one recvmmsg or one sendmmsg per
 // batch, with the message headers, iovecs and socket addresses allocated once per socket
-// and goroutine and reused, so a batch allocates nothing (golang.org/x/net's ReadBatch
-// allocates each source address). It calls the kernel with RawSyscall, outside the
-// runtime's system call bookkeeping: Go's sockets are non-blocking, so the calls never
-// block, and a sendmmsg of 32 replies lasts long enough (about 100 µs) that the runtime,
-// seeing a P in a system call for more than 20 µs, would hand the P to another thread that
-// spins, finds nothing and sleeps again, two context switches a batch (with the server on
-// one core that cost a fifth of its time). When a socket has nothing to read, or no room to
-// write, waiting still goes through the runtime's poller (syscall.RawConn), so Shutdown's
-// read deadline and Close work as for any net.UDPConn. Elsewhere, portableIO moves one
-// datagram per call through net.UDPConn's ReadFromUDPAddrPort and WriteToUDPAddrPort,
-// which allocate nothing either. The kernel stops a sendmmsg at the first datagram it
-// refuses; the writer logs that one (at debug level), skips it and sends the rest.
+// and goroutine and reused, so a batch allocates nothing.
+//
+// The socket stays out of the poller because the poller registers every socket for write
+// readiness too (EPOLLOUT, edge-triggered): on loopback the kernel frees each reply as it
+// delivers it, which makes the socket writable again and ran the poller's epoll callback,
+// and could wake its thread, once per reply. NSD asks for read events only; so does rensa
+// now, by asking for none. A read first takes what is queued with a raw recvmmsg
+// (RawSyscall, MSG_DONTWAIT: under load there always is something, and a raw call skips the
+// runtime's system call bookkeeping, whose hand-off of the P to another thread during a long
+// batch call cost two context switches a batch). Only when nothing is queued does the reader
+// wait in a blocking recvmmsg made through the runtime (Syscall, MSG_WAITFORONE), which
+// hands the P on while the thread sleeps and returns with whatever has arrived. Writes are
+// raw sendmmsg calls with MSG_DONTWAIT; if the send buffer is full (a link slower than the
+// replies, never loopback), the writer waits for room at most 20 ms, then drops the batch's
+// remaining replies, as the kernel drops datagrams that find a full buffer. Every system
+// call holds a reference to the descriptor, and closing it waits for the last one, so no
+// call ever reaches a descriptor number the system has handed to another file.
+//
+// Elsewhere, and in tests of the portable path, the socket is a net.UDPConn and
+// portableIO moves one datagram per call through its ReadFromUDPAddrPort and
+// WriteToUDPAddrPort, which allocate nothing either. The kernel stops a sendmmsg at the
+// first datagram it refuses; the writer logs that one (at debug level), skips it and sends
+// the rest.
 //
 // # TCP
 //
@@ -121,8 +134,9 @@
 //
 // # Shutdown
 //
-// Shutdown stops reading: listeners close, UDP reads end (the sockets stay open for the
-// replies in flight) and TCP connections lose their read side, so idle ones close at once
+// Shutdown stops reading: listeners close, UDP reads end (on Linux shutdown(SHUT_RD) wakes
+// the reader blocked in recvmmsg; the sockets stay open for the replies in flight) and TCP
+// connections lose their read side, so idle ones close at once
 // and busy ones after their last reply; DoH sends HTTP/2 GOAWAY and DoQ stops accepting
 // streams. It waits for every goroutine the Server started (DoH: for the requests in
 // flight), then closes the sockets; if its context ends first it closes everything at once.

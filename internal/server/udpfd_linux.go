@@ -1,0 +1,254 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// udpFD is a UDP socket the server opens and owns itself, outside Go's network poller.
+//
+// Why own it: Go's poller registers every socket for EPOLLIN|EPOLLOUT|EPOLLET. On loopback
+// the kernel frees each reply as it delivers it, which makes the sending socket writable
+// again (sock_wfree -> sk_write_space), so every reply ran the poller's epoll callback and
+// could wake its thread: a cost per reply that NSD, which asks for read events only, does
+// not pay. An owned socket is in no epoll set. Its reader blocks in recvmmsg (mmsgIO) and
+// replies go out with sendmmsg and MSG_DONTWAIT.
+//
+// Lifetime: the descriptor's number is used by several goroutines (the reader, the worker
+// that writes replies). Closing it while one of them may still hand the number to the
+// kernel would be a real bug: the number may already belong to another file, which would
+// get a reply meant for this socket or lose data to a read. So every system call holds a
+// reference (acquire, release), close only marks the socket closed, and the descriptor is
+// closed by whichever of close and the last release comes last. Closing does not wake a
+// blocked recvmmsg either; stopReads does, with shutdown(SHUT_RD).
+type udpFD struct {
+	fd     int
+	family int // unix.AF_INET or unix.AF_INET6
+	local  *net.UDPAddr
+
+	// refs counts the system calls in progress on fd, plus fdClosed once close is called.
+	refs atomic.Int64
+	// stopped is set by stopReads: readBatch then reports net.ErrClosed.
+	stopped atomic.Bool
+}
+
+// fdClosed is the bit of udpFD.refs that marks the socket closed; the bits below it count
+// the calls in progress.
+const fdClosed = 1 << 40
+
+// openUDPSocket opens, configures and binds a UDP socket to addr ("127.0.0.1:0" picks a
+// free port), with SO_REUSEPORT if reusePort. Like Go's ListenPacket("udp", ...), it opens
+// a wildcard address (0.0.0.0 or ::) as a dual-stack IPv6 socket, so IPv4 clients arrive as
+// IPv4-mapped addresses.
+func openUDPSocket(addr string, reusePort bool) (udpConn, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s, err := newUDPFD(ua, reusePort)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen udp %s: %w", addr, err)
+	}
+	return s, nil
+}
+
+// newUDPFD makes the socket for ua: socket, options, bind.
+func newUDPFD(ua *net.UDPAddr, reusePort bool) (*udpFD, error) {
+	family, sa, err := socketAddress(ua)
+	if err != nil {
+		return nil, err
+	}
+	// A blocking socket (no SOCK_NONBLOCK): the reader waits inside recvmmsg.
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil && family == unix.AF_INET6 && isWildcard(ua) && ua.IP.To4() != nil {
+		// No IPv6 here: 0.0.0.0 stays IPv4.
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ua.Port}
+		fd, err = unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	s := &udpFD{fd: fd, family: family}
+	if err := s.configure(reusePort); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("bind", err)
+	}
+	bound, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("getsockname", err)
+	}
+	s.local = udpAddrOf(bound)
+	return s, nil
+}
+
+// configure sets the socket options the server wants before binding: dual stack for IPv6
+// (as Go does, whatever net.ipv6.bindv6only says), SO_REUSEPORT if asked, and
+// udpSocketBuffer both ways.
+func (s *udpFD) configure(reusePort bool) error {
+	if s.family == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
+			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
+		}
+	}
+	if reusePort {
+		if err := unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return os.NewSyscallError("setsockopt SO_REUSEPORT", err)
+		}
+	}
+	// Best effort, as for net.UDPConn: a smaller buffer than asked for only means drops
+	// come sooner.
+	unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSocketBuffer)
+	unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSocketBuffer)
+	return nil
+}
+
+// socketAddress returns the family and socket address to bind ua to: IPv6 for a wildcard
+// (dual stack) or an IPv6 address, IPv4 for an IPv4 address.
+func socketAddress(ua *net.UDPAddr) (int, unix.Sockaddr, error) {
+	if isWildcard(ua) {
+		return unix.AF_INET6, &unix.SockaddrInet6{Port: ua.Port}, nil
+	}
+	if ip4 := ua.IP.To4(); ip4 != nil {
+		return unix.AF_INET, &unix.SockaddrInet4{Port: ua.Port, Addr: [4]byte(ip4)}, nil
+	}
+	scope, ok := scopeID(ua.Zone)
+	if !ok {
+		return 0, nil, fmt.Errorf("unknown IPv6 zone %q", ua.Zone)
+	}
+	return unix.AF_INET6, &unix.SockaddrInet6{Port: ua.Port, ZoneId: scope, Addr: [16]byte(ua.IP.To16())}, nil
+}
+
+// isWildcard reports whether ua binds every address: no IP, 0.0.0.0 or ::.
+func isWildcard(ua *net.UDPAddr) bool { return ua.IP == nil || ua.IP.IsUnspecified() }
+
+// udpAddrOf converts a bound socket address to a net.UDPAddr, naming an IPv6 zone by its
+// interface where it can, as Go does.
+func udpAddrOf(sa unix.Sockaddr) *net.UDPAddr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.UDPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		a := &net.UDPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+		if sa.ZoneId != 0 {
+			a.Zone = strconv.FormatUint(uint64(sa.ZoneId), 10)
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			}
+		}
+		return a
+	}
+	return &net.UDPAddr{}
+}
+
+// LocalAddr returns the address the socket is bound to.
+func (s *udpFD) LocalAddr() net.Addr { return s.local }
+
+// newIO returns mmsgIO over the socket: one recvmmsg or sendmmsg per batch.
+func (s *udpFD) newIO(size int) batchIO { return newMmsgIO(s, size) }
+
+// setReusePort sets SO_REUSEPORT on the bound socket, so that further sockets can join its
+// port.
+func (s *udpFD) setReusePort() error {
+	if !s.acquire() {
+		return net.ErrClosed
+	}
+	defer s.release()
+	return os.NewSyscallError("setsockopt SO_REUSEPORT", unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
+}
+
+// stopReads ends reading: the read blocked now returns, and every later one, with
+// net.ErrClosed. Writes still work, so replies in flight go out. shutdown(SHUT_RD) is
+// what wakes a recvmmsg blocked on a UDP socket (closing the descriptor would not); on an
+// unconnected socket it reports ENOTCONN but sets the flag and wakes the sleeper all the
+// same, so its error means nothing here.
+func (s *udpFD) stopReads() {
+	s.stopped.Store(true)
+	if !s.acquire() {
+		return
+	}
+	defer s.release()
+	unix.Shutdown(s.fd, unix.SHUT_RD)
+}
+
+// close closes the socket: at once if no system call is in progress on it, otherwise when
+// the last one ends. Either way no call starts on it afterwards. It is idempotent.
+func (s *udpFD) close() error {
+	for {
+		n := s.refs.Load()
+		if n&fdClosed != 0 {
+			return nil
+		}
+		if s.refs.CompareAndSwap(n, n|fdClosed) {
+			if n == 0 {
+				return os.NewSyscallError("close", unix.Close(s.fd))
+			}
+			return nil
+		}
+	}
+}
+
+// acquire reserves the descriptor for one system call; it reports false once the socket
+// is closed. Each true must be matched by a release.
+func (s *udpFD) acquire() bool {
+	for {
+		n := s.refs.Load()
+		if n&fdClosed != 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release ends a system call's use of the descriptor, closing it if close came meanwhile
+// and this was the last call.
+func (s *udpFD) release() {
+	if s.refs.Add(-1) == fdClosed {
+		unix.Close(s.fd)
+	}
+}
+
+// udpSendWait bounds how long a write waits for room when the socket's send buffer is
+// full (sendmmsg with MSG_DONTWAIT reports EAGAIN). A UDP send buffer fills only when the
+// interface's queue does (on loopback the kernel frees each datagram as it delivers it),
+// that is when the server sends faster than the link drains: waiting briefly rides out a
+// burst, as a blocking send would, while waiting long would stall the reader (it writes the
+// inline replies) for datagrams the clients will have retried by then. After the wait the
+// batch's remaining replies are dropped, which is what a full buffer does to datagrams
+// anyway; 20 ms drains 2.5 MB at 1 Gbit/s.
+const udpSendWait = 20 * time.Millisecond
+
+// waitWritable waits, at most udpSendWait, for room in the send buffer, and reports
+// whether there is. The caller holds a reference.
+func (s *udpFD) waitWritable() bool {
+	fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLOUT}}
+	deadline := time.Now().Add(udpSendWait)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		// unix.Poll is a blocking call made through the runtime (Syscall), so the P is
+		// handed on while it waits.
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return false
+		}
+		return n > 0 && fds[0].Revents&unix.POLLOUT != 0
+	}
+}
