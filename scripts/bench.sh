@@ -10,7 +10,8 @@
 # ratio to NSD and the server's CPU microseconds per query.
 #
 # Environment: DURATION (10), RUNS (3), TOOL (dnsperf | qgen), SERVERS
-# ("rensa nsd knot plain"). Loopback only.
+# ("rensa nsd knot plain"; "base" is a second rensa binary, BASE, measured
+# the same way: a build of another commit, for before/after runs). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +52,12 @@ make_zone() {
 start_rensa() {
 	taskset -c 1 ./bin/rensa auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" --no-rrl \
 		>"$WORK/rensa.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+start_base() {
+	taskset -c 1 "$BASE" auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" --no-rrl \
+		>"$WORK/base.log" 2>&1 &
 	SERVER_PID=$!
 }
 
@@ -169,7 +176,11 @@ main() {
 	echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 	local servers="" runs="$WORK/runs" results="$WORK/results"
 	for s in $SERVERS; do
-		if [ "$s" != rensa ] && [ "$s" != plain ] && ! command -v "${s/knot/knotd}" >/dev/null; then
+		if [ "$s" = base ] && [ ! -x "${BASE:-}" ]; then
+			echo "# base: BASE is not an executable, skipped"
+			continue
+		fi
+		if [ "$s" != rensa ] && [ "$s" != plain ] && [ "$s" != base ] && ! command -v "${s/knot/knotd}" >/dev/null; then
 			echo "# $s: not installed, skipped"
 			continue
 		fi
