@@ -15,20 +15,29 @@ import (
 // call. Its message headers, iovecs and socket addresses are allocated once, for size
 // datagrams, and reused by every call, so a batch allocates nothing.
 //
-// The calls that cannot block are raw (unix.RawSyscall6): a raw call skips the runtime's
-// system call bookkeeping, which made batches expensive: a sendmmsg of 32 replies takes on
-// the order of 100 µs, and the runtime's monitor, seeing a P in a system call for longer
-// than 20 µs, hands the P to another thread, which spins, finds nothing to do and sleeps;
-// with one core that was two context switches a batch. So a read first takes what is queued
-// with MSG_DONTWAIT, and only when nothing is does it wait in a blocking recvmmsg made
-// through the runtime (unix.Syscall6), which hands the P on while the thread sleeps.
-// Writes never block: sendmmsg with MSG_DONTWAIT, and a bounded wait for room if the send
-// buffer is full (udpSendWait).
+// It calls the kernel with unix.RawSyscall6, not unix.Syscall6, and every call passes
+// MSG_DONTWAIT, so none blocks. A raw call skips the runtime's system call bookkeeping,
+// which made batches expensive: a sendmmsg of 32 replies takes on the order of 100 µs, and
+// the runtime's monitor, seeing a P in a system call for longer than 20 µs, hands the P to
+// another thread, which spins, finds nothing to do and sleeps; with one core that was two
+// context switches a batch. When nothing is queued, the reader waits through Go's poller
+// (see udpFD); when the send buffer is full, the writer waits a bounded time (udpSendWait).
 type mmsgIO struct {
 	sock  *udpFD
 	hdrs  []unix.Mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6 // room for either family's address
+
+	// recvFn is tryRecv and watchFn epollCtl, made once (a method value made per call
+	// would allocate); the fields after each are its argument and results. event is what
+	// registers the socket with the reader's epoll instance.
+	recvFn   func(uintptr) bool
+	k, n     int
+	errno    syscall.Errno
+	watchFn  func(uintptr)
+	watchOp  int
+	watchErr syscall.Errno
+	event    unix.EpollEvent
 }
 
 func newMmsgIO(sock *udpFD, size int) *mmsgIO {
@@ -44,6 +53,8 @@ func newMmsgIO(sock *udpFD, size int) *mmsgIO {
 		h.Iov = &m.iovs[i]
 		h.SetIovlen(1)
 	}
+	m.recvFn, m.watchFn = m.tryRecv, m.epollCtl
+	m.event = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(sock.fd)}
 	return m
 }
 
@@ -65,8 +76,9 @@ func (m *mmsgIO) readBatch(ds []datagram) (int, error) {
 	n, errno := m.recv(k)
 	m.sock.release()
 	// A recvmmsg woken by stopReads returns one empty datagram with no source: the flag,
-	// set before the wake-up, is what tells it from a real one.
-	if m.sock.stopped.Load() {
+	// set before the wake-up, is what tells it from a real one. Datagrams read after close
+	// was called are not served either.
+	if m.sock.stopped.Load() || m.sock.closed() {
 		return 0, net.ErrClosed
 	}
 	if errno != 0 {
@@ -79,24 +91,48 @@ func (m *mmsgIO) readBatch(ds []datagram) (int, error) {
 	return n, nil
 }
 
-// recv reads into the first k headers: what is queued, without blocking, or else it waits
-// for the first datagram (MSG_WAITFORONE: then it takes what else is queued and returns).
-// The caller holds a reference.
+// recv reads into the first k headers what is queued. If nothing is, it registers the
+// socket for input with the reader's epoll instance, parks on that in Go's poller until
+// there is input (or stopReads or close wakes it), and deregisters the socket again, so
+// that a busy socket is on no epoll set. The caller holds a reference.
 func (m *mmsgIO) recv(k int) (int, syscall.Errno) {
 	n, errno := m.call(unix.SYS_RECVMMSG, k, unix.MSG_DONTWAIT)
 	if errno != unix.EAGAIN {
 		return n, errno
 	}
-	for {
-		r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(m.sock.fd), uintptr(unsafe.Pointer(&m.hdrs[0])), uintptr(k), unix.MSG_WAITFORONE, 0, 0)
-		if errno == unix.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return 0, errno
-		}
-		return int(r), 0
+	if errno := m.watch(unix.EPOLL_CTL_ADD); errno != 0 {
+		return 0, errno
 	}
+	m.k = k
+	err := m.sock.wait.Read(m.recvFn) // tries once more first: a datagram may have come
+	m.watch(unix.EPOLL_CTL_DEL)
+	if err != nil {
+		return 0, unix.EBADF // woken by stopReads or close: readBatch reports net.ErrClosed
+	}
+	return m.n, m.errno
+}
+
+// tryRecv is recv's callback for the poller: it reports false, to park until the socket
+// has input, while nothing is queued.
+func (m *mmsgIO) tryRecv(uintptr) bool {
+	m.n, m.errno = m.call(unix.SYS_RECVMMSG, m.k, unix.MSG_DONTWAIT)
+	return m.errno != unix.EAGAIN
+}
+
+// watch adds the socket to, or removes it from (op: EPOLL_CTL_ADD or EPOLL_CTL_DEL), the
+// reader's epoll instance. close may close that instance meanwhile, so the call goes
+// through its RawConn, which keeps the descriptor valid while the call runs.
+func (m *mmsgIO) watch(op int) syscall.Errno {
+	m.watchOp = op
+	if err := m.sock.wait.Control(m.watchFn); err != nil {
+		return unix.EBADF
+	}
+	return m.watchErr
+}
+
+// epollCtl is watch's callback: epoll_ctl on epfd, the instance's descriptor.
+func (m *mmsgIO) epollCtl(epfd uintptr) {
+	_, _, m.watchErr = unix.RawSyscall6(unix.SYS_EPOLL_CTL, epfd, uintptr(m.watchOp), uintptr(m.sock.fd), uintptr(unsafe.Pointer(&m.event)), 0, 0)
 }
 
 // writeBatch sends ds with one sendmmsg. The kernel stops at the first datagram it

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +52,37 @@ func listenLoopback(t testing.TB, addr string) *net.UDPConn {
 	c.SetDeadline(time.Now().Add(testTimeout))
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// goroutineID returns the calling goroutine's number, as goroutine dumps show it.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	header := string(buf[:runtime.Stack(buf, false)])
+	id, _, _ := strings.Cut(strings.TrimPrefix(header, "goroutine "), " ")
+	return id
+}
+
+// waitBlockedInRead returns once goroutine id waits in readBatch for input: parked on Go's
+// poller ("IO wait") or in a blocking system call, as the goroutine dump shows. Polling the
+// runtime's state is how the test knows that what it does next meets a waiting reader.
+func waitBlockedInRead(t *testing.T, id string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	deadline := time.Now().Add(testTimeout)
+	for time.Now().Before(deadline) {
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if !strings.HasPrefix(header, "goroutine "+id+" ") {
+				continue
+			}
+			waiting := strings.Contains(header, "[IO wait") || strings.Contains(header, "[syscall")
+			if waiting && strings.Contains(g, ".readBatch(") {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond) // polling the runtime's state, not waiting for time to pass
+	}
+	t.Fatalf("goroutine %s did not come to wait in readBatch", id)
 }
 
 // newDatagrams returns n read slots of size octets each.
@@ -224,12 +257,13 @@ func TestBatchIOStopReads(t *testing.T) {
 			srv := openLoopback(t, open, "127.0.0.1:0")
 			client := listenLoopback(t, "127.0.0.1:0")
 			io := srv.newIO(4)
-			read := make(chan error, 1)
+			reader, read := make(chan string, 1), make(chan error, 1)
 			go func() {
+				reader <- goroutineID()
 				_, err := io.readBatch(newDatagrams(4, 16))
 				read <- err
 			}()
-			waitBlockedInRead(t, srv)
+			waitBlockedInRead(t, <-reader)
 			srv.stopReads()
 			select {
 			case err := <-read:

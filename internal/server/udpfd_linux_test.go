@@ -7,36 +7,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
-
-// waitBlockedInRead returns once a thread of this process sleeps in recvmmsg on c's
-// descriptor, as /proc/self/task/*/syscall shows, so that what the test does next meets a
-// reader blocked in the kernel. For a socket served through Go's poller it returns at once.
-func waitBlockedInRead(t *testing.T, c udpConn) {
-	t.Helper()
-	s, ok := c.(*udpFD)
-	if !ok {
-		return
-	}
-	want := fmt.Appendf(nil, "%d 0x%x ", unix.SYS_RECVMMSG, s.fd)
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
-		tasks, _ := filepath.Glob("/proc/self/task/*/syscall")
-		for _, task := range tasks {
-			if b, err := os.ReadFile(task); err == nil && bytes.HasPrefix(b, want) {
-				return
-			}
-		}
-		time.Sleep(time.Millisecond) // polling the kernel's state, not waiting for time to pass
-	}
-	t.Fatal("no thread came to block in recvmmsg on the socket")
-}
 
 // TestUDPFDCloseWaitsForCalls pins the descriptor's lifetime: close while a system call
 // holds it leaves the descriptor open until that call releases it, and once closed no call
@@ -232,4 +207,51 @@ func defaultRcvBuf(t *testing.T) int {
 	defer unix.Close(fd)
 	n, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
 	return n
+}
+
+// TestUDPFDWatchedOnlyWhileWaiting pins why the server owns its sockets: a socket is on
+// an epoll set only while its reader waits for input, so the replies it sends while busy
+// wake nothing. The reader's epoll instance is read from /proc/self/fdinfo, whose "tfd:"
+// lines are the descriptors it watches.
+func TestUDPFDWatchedOnlyWhileWaiting(t *testing.T) {
+	t.Parallel()
+	c := openLoopback(t, openUDPSocket, "127.0.0.1:0")
+	s := c.(*udpFD)
+	var epfd uintptr
+	if err := s.wait.Control(func(fd uintptr) { epfd = fd }); err != nil {
+		t.Fatal(err)
+	}
+	watched := func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", epfd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Contains(b, fmt.Appendf(nil, "tfd: %8d ", s.fd))
+	}
+	io := s.newIO(4)
+	reader, read := make(chan string, 1), make(chan error, 1)
+	go func() {
+		reader <- goroutineID()
+		_, err := io.readBatch(newDatagrams(4, 16))
+		read <- err
+	}()
+	waitBlockedInRead(t, <-reader)
+	if !watched() {
+		t.Error("the socket is not watched while its reader waits")
+	}
+	client := listenLoopback(t, "127.0.0.1:0")
+	client.WriteToUDPAddrPort([]byte("query"), addrPort(c))
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	if watched() {
+		t.Error("the socket is still watched after the read")
+	}
+	client.WriteToUDPAddrPort([]byte("query"), addrPort(c))
+	if n, err := io.readBatch(newDatagrams(4, 16)); n != 1 || err != nil {
+		t.Fatalf("readBatch = %d, %v", n, err)
+	}
+	if watched() {
+		t.Error("a read that found a datagram queued left the socket watched")
+	}
 }
