@@ -38,6 +38,7 @@ type mmsgIO struct {
 	watchOp  int
 	watchErr syscall.Errno
 	event    unix.EpollEvent
+	watching bool // the socket is registered with the reader's epoll instance
 }
 
 func newMmsgIO(sock *udpFD, size int) *mmsgIO {
@@ -91,22 +92,28 @@ func (m *mmsgIO) readBatch(ds []datagram) (int, error) {
 	return n, nil
 }
 
-// recv reads into the first k headers what is queued. If nothing is, it registers the
-// socket for input with the reader's epoll instance, parks on that in Go's poller until
-// there is input (or stopReads or close wakes it), and deregisters the socket again, so
-// that a busy socket is on no epoll set. The caller holds a reference.
+// recv reads into the first k headers what is queued. If nothing is, it parks in Go's
+// poller until there is (or stopReads or close wakes it), the socket registered for input
+// with the reader's epoll instance. The registration stays while the reader keeps finding
+// the socket empty, so an idle server pays no system calls for it, and ends at the first
+// read that finds datagrams already queued: a busy socket is on no epoll set. The caller
+// holds a reference.
 func (m *mmsgIO) recv(k int) (int, syscall.Errno) {
 	n, errno := m.call(unix.SYS_RECVMMSG, k, unix.MSG_DONTWAIT)
 	if errno != unix.EAGAIN {
+		if m.watching && errno == 0 {
+			m.watching = m.watch(unix.EPOLL_CTL_DEL) != 0
+		}
 		return n, errno
 	}
-	if errno := m.watch(unix.EPOLL_CTL_ADD); errno != 0 {
-		return 0, errno
+	if !m.watching {
+		if errno := m.watch(unix.EPOLL_CTL_ADD); errno != 0 {
+			return 0, errno
+		}
+		m.watching = true
 	}
 	m.k = k
-	err := m.sock.wait.Read(m.recvFn) // tries once more first: a datagram may have come
-	m.watch(unix.EPOLL_CTL_DEL)
-	if err != nil {
+	if err := m.sock.wait.Read(m.recvFn); err != nil { // tries again first
 		return 0, unix.EBADF // woken by stopReads or close: readBatch reports net.ErrClosed
 	}
 	return m.n, m.errno

@@ -21,10 +21,12 @@ import (
 // reply: a spin lock taken with interrupts off and the epoll callback run. Under load that
 // was about 3 % of the server's time (perf: _raw_spin_unlock_irqrestore, sock_wfree), a
 // cost NSD does not pay. An owned socket is on no epoll set while it is busy: every read
-// and write is a raw recvmmsg or sendmmsg with MSG_DONTWAIT (mmsgIO), and only when a read
-// finds nothing queued does the reader register the socket, for input only, with an epoll
-// instance of its own (waitFile), park on that through Go's poller, and deregister it once
-// woken. Under load the socket is almost never empty, so almost never registered.
+// and write is a raw recvmmsg or sendmmsg with MSG_DONTWAIT (mmsgIO). When a read finds
+// nothing queued, the reader registers the socket, for input only, with an epoll instance
+// of its own (waitFile) and parks on that through Go's poller; it deregisters the socket at
+// the first read that finds datagrams already queued. Under load the socket is almost never
+// empty, so almost never registered; an idle one stays registered, and waiting costs it no
+// extra system calls.
 //
 // Why not block in recvmmsg instead: a goroutine blocked in a system call keeps its P until
 // the runtime's monitor takes it back, 20 µs or more later, and meanwhile no other
