@@ -138,14 +138,15 @@ func (s *udpFD) openWait() error {
 }
 
 // configure sets the socket options the server wants before binding: dual stack for IPv6
-// (as Go does, whatever net.ipv6.bindv6only says), SO_REUSEPORT if asked, and
-// udpSocketBuffer both ways.
+// (as Go does, whatever net.ipv6.bindv6only says), no path MTU discovery, SO_REUSEPORT if
+// asked, and udpSocketBuffer both ways.
 func (s *udpFD) configure(reusePort bool) error {
 	if s.family == unix.AF_INET6 {
 		if err := unix.SetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
 			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
 		}
 	}
+	s.omitPathMTU()
 	if reusePort {
 		if err := unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 			return os.NewSyscallError("setsockopt SO_REUSEPORT", err)
@@ -156,6 +157,26 @@ func (s *udpFD) configure(reusePort bool) error {
 	unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSocketBuffer)
 	unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSocketBuffer)
 	return nil
+}
+
+// omitPathMTU makes the socket ignore path MTU information (IP_PMTUDISC_OMIT, and its IPv6
+// twin): replies go out without DF, fragmented only where they exceed the interface's
+// MTU, whatever ICMP "fragmentation needed" messages claim. A forged one could otherwise
+// lower the path MTU to a client below the size of the replies and so make the server
+// fragment them, which is what fragmentation-based cache poisoning needs (NSD and
+// other servers set the same). It is also less work per reply: the kernel takes the
+// device's MTU instead of looking up the route's. Best effort: before Linux 3.15 there is
+// no OMIT, and IP_PMTUDISC_DONT, which still sends without DF, is the next best.
+func (s *udpFD) omitPathMTU() {
+	if unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_OMIT) != nil {
+		unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT)
+	}
+	if s.family != unix.AF_INET6 {
+		return
+	}
+	if unix.SetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_OMIT) != nil {
+		unix.SetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_DONT)
+	}
 }
 
 // socketAddress returns the family and socket address to bind ua to: IPv6 for a wildcard

@@ -152,9 +152,9 @@ func expectNoDatagram(t *testing.T, c *net.UDPConn) {
 	}
 }
 
-// TestOpenUDPSocketOptions checks the options the owned socket is opened with: blocking
-// (the reader waits in recvmmsg), close-on-exec, the buffers asked for (as far as the
-// system allows), SO_REUSEPORT only when asked, and dual stack for a wildcard.
+// TestOpenUDPSocketOptions checks the options the owned socket is opened with:
+// close-on-exec, the buffers asked for (as far as the system allows), SO_REUSEPORT only
+// when asked, path MTU information ignored, and dual stack for a wildcard.
 func TestOpenUDPSocketOptions(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -173,15 +173,15 @@ func TestOpenUDPSocketOptions(t *testing.T) {
 			continue
 		}
 		s := c.(*udpFD)
-		flags, _ := unix.FcntlInt(uintptr(s.fd), unix.F_GETFL, 0)
 		fdFlags, _ := unix.FcntlInt(uintptr(s.fd), unix.F_GETFD, 0)
 		reuse, _ := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_REUSEPORT)
 		rcv, _ := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+		pmtu, _ := unix.GetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER)
 		switch {
 		case s.family != tc.family:
 			t.Errorf("%s: family %d, want %d", tc.addr, s.family, tc.family)
-		case flags&unix.O_NONBLOCK != 0:
-			t.Errorf("%s: socket is non-blocking", tc.addr)
+		case pmtu != unix.IP_PMTUDISC_OMIT:
+			t.Errorf("%s: IP_MTU_DISCOVER = %d, want IP_PMTUDISC_OMIT", tc.addr, pmtu)
 		case fdFlags&unix.FD_CLOEXEC == 0:
 			t.Errorf("%s: socket is not close-on-exec", tc.addr)
 		case (reuse != 0) != tc.reusePort:
@@ -192,6 +192,11 @@ func TestOpenUDPSocketOptions(t *testing.T) {
 		if tc.addr == "0.0.0.0:0" { // (binding a specific IPv6 address sets IPV6_V6ONLY)
 			if v6only, _ := unix.GetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY); v6only != 0 {
 				t.Errorf("%s: IPV6_V6ONLY is set", tc.addr)
+			}
+		}
+		if tc.family == unix.AF_INET6 {
+			if pmtu6, _ := unix.GetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER); pmtu6 != unix.IPV6_PMTUDISC_OMIT {
+				t.Errorf("%s: IPV6_MTU_DISCOVER = %d, want IPV6_PMTUDISC_OMIT", tc.addr, pmtu6)
 			}
 		}
 		c.close()
