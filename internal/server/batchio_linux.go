@@ -76,9 +76,7 @@ func (m *mmsgIO) readBatch(ds []datagram) (int, error) {
 	}
 	n, errno := m.recv(k)
 	m.sock.release()
-	// A recvmmsg woken by stopReads returns one empty datagram with no source: the flag,
-	// set before the wake-up, is what tells it from a real one. Datagrams read after close
-	// was called are not served either.
+	// stopReads or close may have come while the call ran; what it read is not served.
 	if m.sock.stopped.Load() || m.sock.closed() {
 		return 0, net.ErrClosed
 	}
@@ -113,7 +111,7 @@ func (m *mmsgIO) recv(k int) (int, syscall.Errno) {
 		m.watching = true
 	}
 	m.k = k
-	if err := m.sock.wait.Read(m.recvFn); err != nil { // tries again first
+	if err := m.sock.wait.Read(m.recvFn); err != nil { // tryRecv runs once before parking
 		return 0, unix.EBADF // woken by stopReads or close: readBatch reports net.ErrClosed
 	}
 	return m.n, m.errno
@@ -144,7 +142,8 @@ func (m *mmsgIO) epollCtl(epfd uintptr) {
 
 // writeBatch sends ds with one sendmmsg. The kernel stops at the first datagram it
 // refuses; writeBatch reports that datagram's error if it is the first of the batch. If the
-// send buffer stays full for udpSendWait, it reports errSendBufferFull with the count sent.
+// send buffer is full and stays full for udpSendWait, it reports errSendBufferFull, nothing
+// of ds having been sent.
 func (m *mmsgIO) writeBatch(ds []datagram) (int, error) {
 	k := min(len(ds), len(m.hdrs))
 	for i := range k {
