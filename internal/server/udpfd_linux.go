@@ -88,8 +88,8 @@ func newUDPFD(ua *net.UDPAddr, reusePort bool) (*udpFD, error) {
 	// Every call on the socket passes MSG_DONTWAIT, so its own blocking mode does not
 	// matter; it stays blocking, the default.
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
-	if err != nil && family == unix.AF_INET6 && isWildcard(ua) && ua.IP.To4() != nil {
-		// No IPv6 here: 0.0.0.0 stays IPv4.
+	if err != nil && family == unix.AF_INET6 && isWildcard(ua) && (ua.IP == nil || ua.IP.To4() != nil) {
+		// No IPv6 here: 0.0.0.0, or no address at all, stays IPv4.
 		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ua.Port}
 		fd, err = unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
 	}
