@@ -10,7 +10,9 @@
 # ratio to NSD and the server's CPU microseconds per query.
 #
 # Environment: DURATION (10), RUNS (3), TOOL (dnsperf | qgen), SERVERS
-# ("rensa nsd knot plain"). Loopback only.
+# ("rensa nsd knot plain"; "base" and "alt" are other rensa binaries, BASE
+# and ALT, measured the same way: builds of other commits, for before/after
+# runs). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +53,16 @@ make_zone() {
 start_rensa() {
 	taskset -c 1 ./bin/rensa auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" --no-rrl \
 		>"$WORK/rensa.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+start_base() { start_rensa_binary "$BASE" base; }
+start_alt() { start_rensa_binary "$ALT" alt; }
+
+# start_rensa_binary starts rensa binary $1 as server $2, as start_rensa does.
+start_rensa_binary() {
+	taskset -c 1 "$1" auth --listen "$ADDR:$PORT" --zone "bench.test.=$WORK/bench.test.zone" --no-rrl \
+		>"$WORK/$2.log" 2>&1 &
 	SERVER_PID=$!
 }
 
@@ -169,7 +181,14 @@ main() {
 	echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 	local servers="" runs="$WORK/runs" results="$WORK/results"
 	for s in $SERVERS; do
-		if [ "$s" != rensa ] && [ "$s" != plain ] && ! command -v "${s/knot/knotd}" >/dev/null; then
+		case $s in base | alt)
+			local bin="${s^^}"
+			if [ ! -x "${!bin:-}" ]; then
+				echo "# $s: $bin is not an executable, skipped"
+				continue
+			fi
+		esac
+		if [ "$s" != rensa ] && [ "$s" != plain ] && [ "$s" != base ] && [ "$s" != alt ] && ! command -v "${s/knot/knotd}" >/dev/null; then
 			echo "# $s: not installed, skipped"
 			continue
 		fi

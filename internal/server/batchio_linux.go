@@ -11,62 +11,42 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newBatchIO returns the batch I/O for conn, moving up to size datagrams a call: mmsgIO,
-// or portableIO if conn's descriptor cannot be reached.
-func newBatchIO(conn *net.UDPConn, size int) batchIO {
-	if m, err := newMmsgIO(conn, size); err == nil {
-		return m
-	}
-	return newPortableIO(conn, size)
-}
-
-// mmsgIO moves a batch of datagrams with one recvmmsg or sendmmsg system call. Its message
-// headers, iovecs and socket addresses are allocated once, for size datagrams, and reused
-// by every call, so a batch allocates nothing.
+// mmsgIO moves a batch of datagrams through a udpFD with one recvmmsg or sendmmsg system
+// call. Its message headers, iovecs and socket addresses are allocated once, for size
+// datagrams, and reused by every call, so a batch allocates nothing.
 //
-// It calls the kernel with unix.RawSyscall6, not unix.Syscall6: Go's sockets are
-// non-blocking, so neither call can block, and a raw call skips the runtime's system call
-// bookkeeping. That bookkeeping is what made batches expensive: a sendmmsg of 32 replies
-// takes on the order of 100 µs, and the runtime's monitor, seeing a P in a system call for
-// longer than 20 µs, hands the P to another thread, which spins, finds nothing to do and
-// sleeps; with one core that is two context switches a batch. Waiting, when the socket has
-// nothing to read or no room to write, still goes through the runtime's poller
-// (syscall.RawConn's Read and Write), so read deadlines and Close work as for any
-// net.UDPConn.
+// It calls the kernel with unix.RawSyscall6, not unix.Syscall6, and every call passes
+// MSG_DONTWAIT, so none blocks. A raw call skips the runtime's system call bookkeeping,
+// which made batches expensive: a sendmmsg of 32 replies takes on the order of 100 µs, and
+// the runtime's monitor, seeing a P in a system call for longer than 20 µs, hands the P to
+// another thread, which spins, finds nothing to do and sleeps; with one core that was two
+// context switches a batch. When nothing is queued, the reader waits through Go's poller
+// (see udpFD); when the send buffer is full, the writer waits a bounded time (udpSendWait).
 type mmsgIO struct {
-	raw    syscall.RawConn
-	family int // the socket's: unix.AF_INET or unix.AF_INET6
-	hdrs   []unix.Mmsghdr
-	iovs   []unix.Iovec
-	names  []unix.RawSockaddrInet6 // room for either family's address
+	sock  *udpFD
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6 // room for either family's address
 
-	// The callbacks handed to raw.Read and raw.Write, made once (a method value made per
-	// call would allocate), and the state they share with readBatch and writeBatch.
-	recvFn, sendFn func(fd uintptr) bool
-	count          int           // in: messages in hdrs; out: messages moved
-	errno          syscall.Errno // the call's error, 0 if none
+	// recvFn is tryRecv and watchFn epollCtl, made once (a method value made per call
+	// would allocate); the fields after each are its argument and results. event is what
+	// registers the socket with the reader's epoll instance.
+	recvFn   func(uintptr) bool
+	k, n     int
+	errno    syscall.Errno
+	watchFn  func(uintptr)
+	watchOp  int
+	watchErr syscall.Errno
+	event    unix.EpollEvent
+	watching bool // the socket is registered with the reader's epoll instance
 }
 
-func newMmsgIO(conn *net.UDPConn, size int) (*mmsgIO, error) {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
+func newMmsgIO(sock *udpFD, size int) *mmsgIO {
 	m := &mmsgIO{
-		raw:   raw,
+		sock:  sock,
 		hdrs:  make([]unix.Mmsghdr, size),
 		iovs:  make([]unix.Iovec, size),
 		names: make([]unix.RawSockaddrInet6, size),
-	}
-	var sockErr error
-	err = raw.Control(func(fd uintptr) {
-		m.family, sockErr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
-	})
-	if err == nil {
-		err = sockErr
-	}
-	if err != nil {
-		return nil, err
 	}
 	for i := range m.hdrs {
 		h := &m.hdrs[i].Hdr
@@ -74,11 +54,13 @@ func newMmsgIO(conn *net.UDPConn, size int) (*mmsgIO, error) {
 		h.Iov = &m.iovs[i]
 		h.SetIovlen(1)
 	}
-	m.recvFn, m.sendFn = m.recv, m.send
-	return m, nil
+	m.recvFn, m.watchFn = m.tryRecv, m.epollCtl
+	m.event = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(sock.fd)}
+	return m
 }
 
-// readBatch reads up to len(ds) datagrams with one recvmmsg, waiting for the first.
+// readBatch reads up to len(ds) datagrams with one recvmmsg, waiting for the first. Once
+// the socket's reads are stopped or it is closed, it reports net.ErrClosed.
 func (m *mmsgIO) readBatch(ds []datagram) (int, error) {
 	k := min(len(ds), len(m.hdrs))
 	for i := range k {
@@ -89,22 +71,79 @@ func (m *mmsgIO) readBatch(ds []datagram) (int, error) {
 		m.hdrs[i].Hdr.Flags = 0
 		m.hdrs[i].Len = 0
 	}
-	m.count = k
-	if err := m.raw.Read(m.recvFn); err != nil {
-		return 0, err
+	if m.sock.stopped.Load() || !m.sock.acquire() {
+		return 0, net.ErrClosed
 	}
-	if m.errno != 0 {
-		return 0, os.NewSyscallError("recvmmsg", m.errno)
+	n, errno := m.recv(k)
+	m.sock.release()
+	// stopReads or close may have come while the call ran; what it read is not served.
+	if m.sock.stopped.Load() || m.sock.closed() {
+		return 0, net.ErrClosed
 	}
-	for i := range m.count {
+	if errno != 0 {
+		return 0, os.NewSyscallError("recvmmsg", errno)
+	}
+	for i := range n {
 		ds[i].buf = ds[i].buf[:m.hdrs[i].Len]
 		ds[i].addr = m.source(i)
 	}
-	return m.count, nil
+	return n, nil
+}
+
+// recv reads into the first k headers what is queued. If nothing is, it parks in Go's
+// poller until there is (or stopReads or close wakes it), the socket registered for input
+// with the reader's epoll instance. The registration stays while the reader keeps finding
+// the socket empty, so an idle server pays no system calls for it, and ends at the first
+// read that finds datagrams already queued: a busy socket is on no epoll set. The caller
+// holds a reference.
+func (m *mmsgIO) recv(k int) (int, syscall.Errno) {
+	n, errno := m.call(unix.SYS_RECVMMSG, k, unix.MSG_DONTWAIT)
+	if errno != unix.EAGAIN {
+		if m.watching && errno == 0 {
+			m.watching = m.watch(unix.EPOLL_CTL_DEL) != 0
+		}
+		return n, errno
+	}
+	if !m.watching {
+		if errno := m.watch(unix.EPOLL_CTL_ADD); errno != 0 {
+			return 0, errno
+		}
+		m.watching = true
+	}
+	m.k = k
+	if err := m.sock.wait.Read(m.recvFn); err != nil { // tryRecv runs once before parking
+		return 0, unix.EBADF // woken by stopReads or close: readBatch reports net.ErrClosed
+	}
+	return m.n, m.errno
+}
+
+// tryRecv is recv's callback for the poller: it reports false, to park until the socket
+// has input, while nothing is queued.
+func (m *mmsgIO) tryRecv(uintptr) bool {
+	m.n, m.errno = m.call(unix.SYS_RECVMMSG, m.k, unix.MSG_DONTWAIT)
+	return m.errno != unix.EAGAIN
+}
+
+// watch adds the socket to, or removes it from (op: EPOLL_CTL_ADD or EPOLL_CTL_DEL), the
+// reader's epoll instance. close may close that instance meanwhile, so the call goes
+// through its RawConn, which keeps the descriptor valid while the call runs.
+func (m *mmsgIO) watch(op int) syscall.Errno {
+	m.watchOp = op
+	if err := m.sock.wait.Control(m.watchFn); err != nil {
+		return unix.EBADF
+	}
+	return m.watchErr
+}
+
+// epollCtl is watch's callback: epoll_ctl on epfd, the instance's descriptor.
+func (m *mmsgIO) epollCtl(epfd uintptr) {
+	_, _, m.watchErr = unix.RawSyscall6(unix.SYS_EPOLL_CTL, epfd, uintptr(m.watchOp), uintptr(m.sock.fd), uintptr(unsafe.Pointer(&m.event)), 0, 0)
 }
 
 // writeBatch sends ds with one sendmmsg. The kernel stops at the first datagram it
-// refuses; writeBatch reports that datagram's error if it is the first of the batch.
+// refuses; writeBatch reports that datagram's error if it is the first of the batch. If the
+// send buffer is full and stays full for udpSendWait, it reports errSendBufferFull, nothing
+// of ds having been sent.
 func (m *mmsgIO) writeBatch(ds []datagram) (int, error) {
 	k := min(len(ds), len(m.hdrs))
 	for i := range k {
@@ -120,45 +159,36 @@ func (m *mmsgIO) writeBatch(ds []datagram) (int, error) {
 		m.iovs[i].Base = &ds[i].buf[0]
 		m.iovs[i].SetLen(len(ds[i].buf))
 	}
-	m.count = k
-	if err := m.raw.Write(m.sendFn); err != nil {
-		return 0, err
+	if !m.sock.acquire() {
+		return 0, net.ErrClosed
 	}
-	if m.errno != 0 {
-		return 0, os.NewSyscallError("sendmmsg", m.errno)
+	defer m.sock.release()
+	n, errno := m.call(unix.SYS_SENDMMSG, k, unix.MSG_DONTWAIT)
+	if errno == unix.EAGAIN && m.sock.waitWritable() {
+		n, errno = m.call(unix.SYS_SENDMMSG, k, unix.MSG_DONTWAIT)
 	}
-	return m.count, nil
+	switch errno {
+	case 0:
+		return n, nil
+	case unix.EAGAIN:
+		return 0, errSendBufferFull
+	}
+	return 0, os.NewSyscallError("sendmmsg", errno)
 }
 
-// recv is the recvmmsg callback of raw.Read: it reports false, to wait for the socket to
-// become readable, when nothing is queued.
-func (m *mmsgIO) recv(fd uintptr) bool {
-	return m.call(unix.SYS_RECVMMSG, fd)
-}
-
-// send is the sendmmsg callback of raw.Write: it reports false, to wait for room in the
-// socket's buffer, when the kernel takes nothing.
-func (m *mmsgIO) send(fd uintptr) bool {
-	return m.call(unix.SYS_SENDMMSG, fd)
-}
-
-// call makes the system call trap (recvmmsg or sendmmsg) on fd with the first m.count
-// headers, retrying when a signal interrupts it, and leaves the result in m.count and
-// m.errno. It reports false if the call would block.
-func (m *mmsgIO) call(trap, fd uintptr) bool {
+// call makes the non-blocking system call trap (recvmmsg or sendmmsg) with the first k
+// headers and flags, retrying when a signal interrupts it. It returns the messages moved,
+// or the error (unix.EAGAIN if the call would have blocked). The caller holds a reference.
+func (m *mmsgIO) call(trap uintptr, k, flags int) (int, syscall.Errno) {
 	for {
-		n, _, errno := unix.RawSyscall6(trap, fd, uintptr(unsafe.Pointer(&m.hdrs[0])), uintptr(m.count), 0, 0, 0)
+		n, _, errno := unix.RawSyscall6(trap, uintptr(m.sock.fd), uintptr(unsafe.Pointer(&m.hdrs[0])), uintptr(k), uintptr(flags), 0, 0)
 		switch errno {
+		case 0:
+			return int(n), 0
 		case unix.EINTR:
 			continue
-		case unix.EAGAIN:
-			return false
 		}
-		m.count, m.errno = int(n), errno
-		if errno != 0 {
-			m.count = 0
-		}
-		return true
+		return 0, errno
 	}
 }
 
@@ -186,7 +216,7 @@ func (m *mmsgIO) setDestination(i int, ap netip.AddrPort) (uint32, bool) {
 	switch {
 	case !a.IsValid():
 		return 0, false
-	case m.family == unix.AF_INET:
+	case m.sock.family == unix.AF_INET:
 		a = a.Unmap()
 		if !a.Is4() {
 			return 0, false

@@ -2,8 +2,6 @@
 
 package server
 
-import "net"
-
-// newBatchIO returns the batch I/O for conn: portableIO, one datagram per call, where
-// recvmmsg and sendmmsg are not wired up.
-func newBatchIO(conn *net.UDPConn, size int) batchIO { return newPortableIO(conn, size) }
+// openUDPSocket binds a UDP socket to addr: a net.UDPConn, served one datagram per call,
+// where recvmmsg and sendmmsg are not wired up.
+func openUDPSocket(addr string, reusePort bool) (udpConn, error) { return openNetUDP(addr, reusePort) }

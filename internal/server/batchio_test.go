@@ -6,18 +6,43 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
 
-// batchIOs are the batch I/O implementations of this platform, each tested alike.
-var batchIOs = map[string]func(*net.UDPConn, int) batchIO{
-	"platform": newBatchIO,
-	"portable": newPortableIO,
+// udpOpeners are the ways this platform opens a server's UDP socket, each tested alike:
+// the platform's (on Linux a descriptor of the server's own, read with recvmmsg) and the
+// portable net.UDPConn.
+var udpOpeners = map[string]func(addr string, reusePort bool) (udpConn, error){
+	"platform": openUDPSocket,
+	"portable": openNetUDP,
 }
 
-// listenLoopback binds a UDP socket to addr (IPv4 or IPv6 loopback, port 0) and closes it
-// when the test ends; it skips the test where that family is not available.
+// openLoopback opens a server socket with open on addr (IPv4 or IPv6 loopback, or a
+// wildcard, port 0) and closes it when the test ends; it skips the test where that family is
+// not available. A read still blocked testTimeout later is woken (stopReads), so that a
+// missing datagram fails the test rather than hanging it.
+func openLoopback(t testing.TB, open func(string, bool) (udpConn, error), addr string) udpConn {
+	t.Helper()
+	c, err := open(addr, false)
+	if err != nil {
+		t.Skipf("no %s here: %v", addr, err)
+	}
+	watchdog := time.AfterFunc(testTimeout, c.stopReads)
+	t.Cleanup(func() {
+		watchdog.Stop()
+		c.close()
+	})
+	return c
+}
+
+// addrPort returns c's bound address.
+func addrPort(c udpConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// listenLoopback binds a client's UDP socket to addr (IPv4 or IPv6 loopback, port 0) and
+// closes it when the test ends; it skips the test where that family is not available.
 func listenLoopback(t testing.TB, addr string) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(addr)))
@@ -27,6 +52,37 @@ func listenLoopback(t testing.TB, addr string) *net.UDPConn {
 	c.SetDeadline(time.Now().Add(testTimeout))
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// goroutineID returns the calling goroutine's number, as goroutine dumps show it.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	header := string(buf[:runtime.Stack(buf, false)])
+	id, _, _ := strings.Cut(strings.TrimPrefix(header, "goroutine "), " ")
+	return id
+}
+
+// waitBlockedInRead returns once goroutine id waits in readBatch for input: parked on Go's
+// poller ("IO wait") or in a blocking system call, as the goroutine dump shows. Polling the
+// runtime's state is how the test knows that what it does next meets a waiting reader.
+func waitBlockedInRead(t *testing.T, id string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	deadline := time.Now().Add(testTimeout)
+	for time.Now().Before(deadline) {
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if !strings.HasPrefix(header, "goroutine "+id+" ") {
+				continue
+			}
+			waiting := strings.Contains(header, "[IO wait") || strings.Contains(header, "[syscall")
+			if waiting && strings.Contains(g, ".readBatch(") {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond) // polling the runtime's state, not waiting for time to pass
+	}
+	t.Fatalf("goroutine %s did not come to wait in readBatch", id)
 }
 
 // newDatagrams returns n read slots of size octets each.
@@ -39,7 +95,7 @@ func newDatagrams(n, size int) []datagram {
 }
 
 // readAll reads from io until want datagrams have arrived, at most testTimeout (the
-// socket's deadline).
+// socket's watchdog, see openLoopback).
 func readAll(t *testing.T, io batchIO, want int) []datagram {
 	t.Helper()
 	var got []datagram
@@ -62,18 +118,18 @@ func readAll(t *testing.T, io batchIO, want int) []datagram {
 // batch, over IPv4 and IPv6, with each implementation.
 func TestBatchIORoundTrip(t *testing.T) {
 	t.Parallel()
-	for name, newIO := range batchIOs {
+	for name, open := range udpOpeners {
 		for _, local := range []string{"127.0.0.1:0", "[::1]:0"} {
 			t.Run(name+"/"+local, func(t *testing.T) {
 				t.Parallel()
-				srv := listenLoopback(t, local)
-				io := newIO(srv, 4) // fewer than the datagrams: several batches
+				srv := openLoopback(t, open, local)
+				io := srv.newIO(4) // fewer than the datagrams: several batches
 				const clients = 6
 				conns := make(map[netip.AddrPort]*net.UDPConn)
 				for i := range clients {
 					c := listenLoopback(t, local)
 					payload := fmt.Appendf(nil, "query %d", i)
-					if _, err := c.WriteToUDPAddrPort(payload, srv.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
+					if _, err := c.WriteToUDPAddrPort(payload, addrPort(srv)); err != nil {
 						t.Fatal(err)
 					}
 					conns[c.LocalAddr().(*net.UDPAddr).AddrPort()] = c
@@ -116,14 +172,14 @@ func TestBatchIORoundTrip(t *testing.T) {
 // slot's capacity: the server relies on it to recognise oversized queries.
 func TestBatchIOTruncates(t *testing.T) {
 	t.Parallel()
-	for name, newIO := range batchIOs {
+	for name, open := range udpOpeners {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := listenLoopback(t, "127.0.0.1:0")
+			srv := openLoopback(t, open, "127.0.0.1:0")
 			c := listenLoopback(t, "127.0.0.1:0")
-			c.WriteToUDPAddrPort(bytes.Repeat([]byte{'x'}, 100), srv.LocalAddr().(*net.UDPAddr).AddrPort())
+			c.WriteToUDPAddrPort(bytes.Repeat([]byte{'x'}, 100), addrPort(srv))
 			ds := newDatagrams(1, 10)
-			n, err := newIO(srv, 1).readBatch(ds)
+			n, err := srv.newIO(1).readBatch(ds)
 			if err != nil || n != 1 || len(ds[0].buf) != 10 {
 				t.Fatalf("readBatch = %d, %v, %d octets; want 1 datagram of 10", n, err, len(ds[0].buf))
 			}
@@ -136,13 +192,13 @@ func TestBatchIOTruncates(t *testing.T) {
 // the rest deliverable.
 func TestBatchIOBadDestination(t *testing.T) {
 	t.Parallel()
-	for name, newIO := range batchIOs {
+	for name, open := range udpOpeners {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := listenLoopback(t, "127.0.0.1:0")
+			srv := openLoopback(t, open, "127.0.0.1:0")
 			client := listenLoopback(t, "127.0.0.1:0")
 			to := client.LocalAddr().(*net.UDPAddr).AddrPort()
-			io := newIO(srv, 8)
+			io := srv.newIO(8)
 			ds := []datagram{
 				{buf: []byte("one"), addr: to},
 				{buf: []byte("lost"), addr: netip.AddrPort{}},
@@ -170,18 +226,63 @@ func TestBatchIOBadDestination(t *testing.T) {
 	}
 }
 
-// TestBatchIOClosed checks that reading a closed socket reports net.ErrClosed, which is how
-// a socket's reader learns that it is done.
+// TestBatchIOClosed checks that reading or writing a closed socket reports net.ErrClosed,
+// which is how a socket's reader learns that it is done.
 func TestBatchIOClosed(t *testing.T) {
 	t.Parallel()
-	for name, newIO := range batchIOs {
+	for name, open := range udpOpeners {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := listenLoopback(t, "127.0.0.1:0")
-			io := newIO(srv, 4)
-			srv.Close()
+			srv := openLoopback(t, open, "127.0.0.1:0")
+			io := srv.newIO(4)
+			srv.close()
 			if _, err := io.readBatch(newDatagrams(4, 16)); !errors.Is(err, net.ErrClosed) {
-				t.Fatalf("readBatch on a closed socket: %v, want net.ErrClosed", err)
+				t.Errorf("readBatch on a closed socket: %v, want net.ErrClosed", err)
+			}
+			to := datagram{buf: []byte("late"), addr: addrPort(srv)}
+			if _, err := io.writeBatch([]datagram{to}); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("writeBatch on a closed socket: %v, want net.ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestBatchIOStopReads checks what Shutdown relies on: stopReads wakes a reader blocked
+// waiting for a datagram, later reads fail too, and writes still go out.
+func TestBatchIOStopReads(t *testing.T) {
+	t.Parallel()
+	for name, open := range udpOpeners {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := openLoopback(t, open, "127.0.0.1:0")
+			client := listenLoopback(t, "127.0.0.1:0")
+			io := srv.newIO(4)
+			reader, read := make(chan string, 1), make(chan error, 1)
+			go func() {
+				reader <- goroutineID()
+				_, err := io.readBatch(newDatagrams(4, 16))
+				read <- err
+			}()
+			waitBlockedInRead(t, <-reader)
+			srv.stopReads()
+			select {
+			case err := <-read:
+				if err == nil {
+					t.Fatal("readBatch returned no error after stopReads")
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("stopReads did not wake the blocked reader")
+			}
+			if _, err := io.readBatch(newDatagrams(4, 16)); err == nil {
+				t.Error("readBatch after stopReads returned no error")
+			}
+			reply := datagram{buf: []byte("reply"), addr: client.LocalAddr().(*net.UDPAddr).AddrPort()}
+			if n, err := io.writeBatch([]datagram{reply}); n != 1 || err != nil {
+				t.Fatalf("writeBatch after stopReads = %d, %v", n, err)
+			}
+			buf := make([]byte, 16)
+			if n, err := client.Read(buf); err != nil || string(buf[:n]) != "reply" {
+				t.Fatalf("client got %q, %v", buf[:n], err)
 			}
 		})
 	}
@@ -189,11 +290,11 @@ func TestBatchIOClosed(t *testing.T) {
 
 // TestBatchIOAllocations pins that moving a batch allocates nothing.
 func TestBatchIOAllocations(t *testing.T) {
-	srv := listenLoopback(t, "127.0.0.1:0")
+	srv := openLoopback(t, openUDPSocket, "127.0.0.1:0")
 	client := listenLoopback(t, "127.0.0.1:0")
-	to := srv.LocalAddr().(*net.UDPAddr).AddrPort()
+	to := addrPort(srv)
 	back := []datagram{{buf: []byte("reply"), addr: client.LocalAddr().(*net.UDPAddr).AddrPort()}}
-	io := newBatchIO(srv, 4)
+	io := srv.newIO(4)
 	in := newDatagrams(4, 64)
 	buf := make([]byte, 64)
 	allocs := testing.AllocsPerRun(100, func() {
@@ -216,15 +317,15 @@ func TestBatchIOAllocations(t *testing.T) {
 // address and gets its reply.
 func TestBatchIOWildcard(t *testing.T) {
 	t.Parallel()
-	for name, newIO := range batchIOs {
+	for name, open := range udpOpeners {
 		for _, wildcard := range []string{"0.0.0.0:0", "[::]:0"} {
 			t.Run(name+"/"+wildcard, func(t *testing.T) {
 				t.Parallel()
-				srv := listenLoopback(t, wildcard)
+				srv := openLoopback(t, open, wildcard)
 				client := listenLoopback(t, "127.0.0.1:0")
-				port := srv.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+				port := addrPort(srv).Port()
 				client.WriteToUDPAddrPort([]byte("query"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port))
-				io := newIO(srv, 4)
+				io := srv.newIO(4)
 				d := readAll(t, io, 1)[0]
 				if d.addr.Addr().Unmap() != netip.MustParseAddr("127.0.0.1") {
 					t.Errorf("source %v, want 127.0.0.1", d.addr)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -84,7 +83,7 @@ func (s *Server) bindBoth(addr string) (net.Listener, []*udpSocket, error) {
 
 // bindUDP binds the UDP sockets for addr, ready to start.
 func (s *Server) bindUDP(addr string) ([]*udpSocket, error) {
-	conns, err := listenUDPGroup(addr, s.cfg.UDPSockets)
+	conns, err := s.openUDPGroup(addr, s.cfg.UDPSockets)
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +94,18 @@ func (s *Server) bindUDP(addr string) ([]*udpSocket, error) {
 	return socks, nil
 }
 
-// listenUDPGroup binds n UDP sockets to addr, sharing one port with SO_REUSEPORT. The first
+// openUDPGroup binds n UDP sockets to addr, sharing one port with SO_REUSEPORT. The first
 // socket is bound without SO_REUSEPORT and gets it afterwards: Linux, picking a port for a
 // port-0 bind with SO_REUSEPORT set, may hand out a port another reuseport group of the same
 // user already holds, and the two servers would silently share its traffic.
-func listenUDPGroup(addr string, n int) ([]*net.UDPConn, error) {
-	first, err := listenUDP(addr, false)
+func (s *Server) openUDPGroup(addr string, n int) ([]udpConn, error) {
+	first, err := s.openUDP(addr, false)
 	if err != nil {
 		return nil, err
 	}
-	conns := []*net.UDPConn{first}
+	conns := []udpConn{first}
 	if n > 1 {
-		err = joinReusePortGroup(&conns, n)
+		err = s.joinReusePortGroup(&conns, n)
 	}
 	if err != nil {
 		closeConns(conns)
@@ -117,18 +116,14 @@ func listenUDPGroup(addr string, n int) ([]*net.UDPConn, error) {
 
 // joinReusePortGroup turns (*conns)[0] into a reuseport group and adds sockets to it until
 // it has n.
-func joinReusePortGroup(conns *[]*net.UDPConn, n int) error {
+func (s *Server) joinReusePortGroup(conns *[]udpConn, n int) error {
 	first := (*conns)[0]
-	raw, err := first.SyscallConn()
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	if err := setReusePort(raw); err != nil {
+	if err := first.setReusePort(); err != nil {
 		return fmt.Errorf("server: set SO_REUSEPORT: %w", err)
 	}
 	bound := first.LocalAddr().String()
 	for len(*conns) < n {
-		c, err := listenUDP(bound, true)
+		c, err := s.openUDP(bound, true)
 		if err != nil {
 			return err
 		}
@@ -137,31 +132,14 @@ func joinReusePortGroup(conns *[]*net.UDPConn, n int) error {
 	return nil
 }
 
-// listenUDP binds one UDP socket to addr, with SO_REUSEPORT if reusePort.
-func listenUDP(addr string, reusePort bool) (*net.UDPConn, error) {
-	var lc net.ListenConfig
-	if reusePort {
-		lc.Control = func(_, _ string, c syscall.RawConn) error { return setReusePort(c) }
-	}
-	pc, err := lc.ListenPacket(context.Background(), "udp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	c := pc.(*net.UDPConn)
-	// Best effort: a smaller buffer than asked for only means drops come sooner.
-	c.SetReadBuffer(udpSocketBuffer)
-	c.SetWriteBuffer(udpSocketBuffer)
-	return c, nil
-}
-
-func closeConns(conns []*net.UDPConn) {
+func closeConns(conns []udpConn) {
 	for _, c := range conns {
-		c.Close()
+		c.close()
 	}
 }
 
 func closeUDP(socks []*udpSocket) {
 	for _, u := range socks {
-		u.conn.Close()
+		u.conn.close()
 	}
 }

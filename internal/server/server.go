@@ -122,9 +122,12 @@ type Server struct {
 	conns     map[*tcpConn]struct{}
 	services  []service // DoH and DoQ listeners (https.go, quic.go)
 
-	// newBatchIO makes the batch I/O of each UDP socket's reader and writer: newBatchIO,
-	// the platform's; tests swap in newPortableIO to run the portable one too.
-	newBatchIO func(conn *net.UDPConn, size int) batchIO
+	// openUDP opens each UDP socket: openUDPSocket, the platform's; tests swap in
+	// openNetUDP to run the portable path too.
+	openUDP func(addr string, reusePort bool) (udpConn, error)
+	// newBatchIO makes the batch I/O of each UDP socket's reader and writer: the socket's
+	// own; tests swap in scripted ones.
+	newBatchIO func(conn udpConn, size int) batchIO
 }
 
 // service is a listener that runs its own connections (DoH's http.Server, DoQ's QUIC
@@ -150,7 +153,8 @@ func New(cfg Config) (*Server, error) {
 		closing: make(chan struct{}),
 		conns:   make(map[*tcpConn]struct{}),
 
-		newBatchIO: newBatchIO,
+		openUDP:    openUDPSocket,
+		newBatchIO: udpConn.newIO,
 	}, nil
 }
 
@@ -186,9 +190,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // stopIntake marks the Server as closing and stops every source of new queries: listeners
-// are closed, UDP reads are cut short by a past deadline (the sockets stay open so replies
-// in flight still go out), and TCP connections lose their read side, so an idle connection
-// ends at once and a busy one after its last reply.
+// are closed, UDP reads are stopped (the sockets stay open so replies in flight still go
+// out), and TCP connections lose their read side, so an idle connection ends at once and a
+// busy one after its last reply.
 func (s *Server) stopIntake() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,9 +203,8 @@ func (s *Server) stopIntake() {
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
-	now := time.Now()
 	for _, u := range s.udp {
-		u.conn.SetReadDeadline(now)
+		u.conn.stopReads()
 	}
 	for c := range s.conns {
 		c.closeRead()
@@ -216,7 +219,7 @@ func (s *Server) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range s.udp {
-		u.conn.Close()
+		u.conn.close()
 	}
 	for c := range s.conns {
 		c.conn.Close()

@@ -28,7 +28,7 @@ const udpReplyBuf = 4096
 // holds up no other query. Their replies are written in batches too: see queueReply.
 type udpSocket struct {
 	srv     *Server
-	conn    *net.UDPConn
+	conn    udpConn
 	work    chan *udpQuery // unbuffered: a send succeeds when a worker is free
 	workers int            // workers started; used only by the reader
 	queries sync.WaitGroup // the workers
@@ -42,7 +42,7 @@ type udpSocket struct {
 	outIO    batchIO     // the flusher's batch I/O
 }
 
-func newUDPSocket(srv *Server, conn *net.UDPConn) *udpSocket {
+func newUDPSocket(srv *Server, conn udpConn) *udpSocket {
 	u := &udpSocket{srv: srv, conn: conn, work: make(chan *udpQuery), outIO: srv.newBatchIO(conn, udpBatchSize)}
 	local := conn.LocalAddr()
 	u.pool.New = func() any {
@@ -155,10 +155,15 @@ func (u *udpSocket) flush() {
 }
 
 // write sends replies through io, skipping any the kernel refuses (an unreachable client
-// must not hold back the others).
+// must not hold back the others). If the socket's send buffer stays full, it drops the
+// rest: waiting longer would hold up the reader, which writes the inline replies.
 func (u *udpSocket) write(io batchIO, replies []datagram) {
 	for len(replies) > 0 {
 		n, err := io.writeBatch(replies)
+		if errors.Is(err, errSendBufferFull) {
+			u.srv.log.Debug("udp replies dropped", "local", u.conn.LocalAddr(), "count", len(replies)-n, "err", err)
+			return
+		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || n >= len(replies) {
 				return

@@ -17,20 +17,20 @@ import (
 // sockets, with each batch I/O implementation, and checks that every query is answered.
 func TestUDPConcurrentQueries(t *testing.T) {
 	t.Parallel()
-	for name, newIO := range batchIOs {
+	for name, open := range udpOpeners {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			concurrentQueries(t, startUDPServer(t, Config{UDPSockets: 2}, newIO))
+			concurrentQueries(t, startUDPServer(t, Config{UDPSockets: 2}, open))
 		})
 	}
 }
 
-// startUDPServer starts a Server for cfg on 127.0.0.1:0 over UDP only, its sockets served
-// through newIO, and shuts it down when the test ends. A nil Handler becomes answerA.
-func startUDPServer(t *testing.T, cfg Config, newIO func(*net.UDPConn, int) batchIO) string {
+// startUDPServer starts a Server for cfg on 127.0.0.1:0 over UDP only, its sockets opened
+// with open, and shuts it down when the test ends. A nil Handler becomes answerA.
+func startUDPServer(t *testing.T, cfg Config, open func(string, bool) (udpConn, error)) string {
 	t.Helper()
 	srv := newTestServer(t, cfg)
-	srv.newBatchIO = newIO
+	srv.openUDP = open
 	addr, err := srv.ListenUDP("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestUDPBatchMixed(t *testing.T) {
 	}
 	batches := make(chan []datagram)
 	written := make(chan datagram, 2*len(cases))
-	srv.newBatchIO = func(*net.UDPConn, int) batchIO { return &scriptedIO{batches: batches, written: written} }
+	srv.newBatchIO = func(udpConn, int) batchIO { return &scriptedIO{batches: batches, written: written} }
 	if _, err := srv.ListenUDP("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -312,8 +312,8 @@ func TestUDPBatchAllocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := listenLoopback(t, "127.0.0.1:0")
-	srv.newBatchIO = func(*net.UDPConn, int) batchIO { return &discardIO{} }
+	conn := openLoopback(t, openUDPSocket, "127.0.0.1:0")
+	srv.newBatchIO = func(udpConn, int) batchIO { return &discardIO{} }
 	b := newUDPBatch(newUDPSocket(srv, conn))
 	q := query(t, 1, "fast.test.")
 	for i := range b.in {
@@ -337,4 +337,41 @@ func (d *discardIO) readBatch([]datagram) (int, error) { return 0, net.ErrClosed
 func (d *discardIO) writeBatch(ds []datagram) (int, error) {
 	d.sent += len(ds)
 	return len(ds), nil
+}
+
+// TestUDPWriteDropsOnFullBuffer pins what a full send buffer does to a batch of replies:
+// after writeBatch has waited its bounded time and reports errSendBufferFull, the rest of
+// the batch is dropped at once, not retried reply by reply (each retry would wait again,
+// holding up the reader). A reply the kernel refuses for its own reasons is skipped and the
+// others still go.
+func TestUDPWriteDropsOnFullBuffer(t *testing.T) {
+	t.Parallel()
+	srv := newUnstartedServer(t, Config{})
+	u := newUDPSocket(srv, openLoopback(t, openUDPSocket, "127.0.0.1:0"))
+	to := netip.MustParseAddrPort("192.0.2.1:53")
+	replies := []datagram{{[]byte("a"), to}, {[]byte("b"), to}, {[]byte("c"), to}, {[]byte("d"), to}}
+
+	full := &failingIO{err: errSendBufferFull}
+	u.write(full, replies)
+	if full.calls != 1 {
+		t.Errorf("a full send buffer: %d writeBatch calls, want 1 (the rest dropped)", full.calls)
+	}
+	refused := &failingIO{err: errBadDestination}
+	u.write(refused, replies)
+	if refused.calls != len(replies) {
+		t.Errorf("refused replies: %d writeBatch calls, want %d (each skipped, the rest tried)", refused.calls, len(replies))
+	}
+}
+
+// failingIO is a batchIO whose every write fails at its first datagram with err.
+type failingIO struct {
+	err   error
+	calls int
+}
+
+func (f *failingIO) readBatch([]datagram) (int, error) { return 0, net.ErrClosed }
+
+func (f *failingIO) writeBatch([]datagram) (int, error) {
+	f.calls++
+	return 0, f.err
 }
