@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -56,7 +57,33 @@ func scrub(rrs []dns.RR, zone string) []dns.RR {
 		rr.Header().Name = dns.CanonicalName(h.Name)
 		out = append(out, rr)
 	}
-	return dns.Dedup(out, nil) // servers repeat records; an RRset is a set
+	return dedup(out) // servers repeat records; an RRset is a set
+}
+
+// pairwiseDedupMax is the longest section dedup compares record by record
+// (n²/2 comparisons of header and rdata, no allocation); longer ones go
+// through dns.Dedup, which keys each record by its presentation form:
+// linear, but formatting every record (an RRSIG's signature in base64)
+// cost more than the comparisons for the few records of most replies.
+const pairwiseDedupMax = 32
+
+// dedup removes the records of rrs that repeat an earlier one (header and
+// rdata equal, names compared without case, TTL aside), keeping the
+// first with the lowest TTL of its repeats, as dns.Dedup does.
+func dedup(rrs []dns.RR) []dns.RR {
+	if len(rrs) > pairwiseDedupMax {
+		return dns.Dedup(rrs, nil)
+	}
+	out := rrs[:0]
+	for _, rr := range rrs {
+		if i := slices.IndexFunc(out, func(kept dns.RR) bool { return dns.IsDuplicate(kept, rr) }); i >= 0 {
+			h := out[i].Header()
+			h.Ttl = min(h.Ttl, rr.Header().Ttl)
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
 }
 
 // classify scrubs reply, the answer of a server of zone to sent, and

@@ -67,6 +67,10 @@ func (q *query) send(ctx context.Context) {
 		}
 		q.keepSigned(m, reply)
 		q.sent, q.reply = m, reply
+		if !q.b.tracing {
+			q.st = stepReply // every upstream reply passes here: no note to box
+			return
+		}
 		q.to(stepReply, "asked %s %s: %s from %s", m.Question[0].Name,
 			dns.TypeToString[m.Question[0].Qtype], dns.RcodeToString[reply.Rcode], q.server)
 	}
