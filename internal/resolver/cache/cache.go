@@ -1,7 +1,9 @@
 package cache
 
 import (
+	"bytes"
 	"container/list"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -298,14 +300,51 @@ func (c *Cache) Sigs(name string, covered, class uint16, rrs []dns.RR) []dns.RR 
 }
 
 // RdataKey names the data of an RRset, whatever the order of its records
-// and their TTLs: the records' data in presentation form, sorted.
+// and their TTLs: the records' rdata in wire form (names as spelled),
+// sorted, each with its length. A record that does not pack (built in
+// memory, never off the wire) is named by its presentation form instead,
+// marked apart. Wire form, not presentation: formatting an RRSIG's
+// signature in base64 for every signed answer cost more than the rest of
+// keeping its signatures.
 func RdataKey(rrs []dns.RR) string {
-	parts := make([]string, 0, len(rrs))
+	parts := make([][]byte, 0, len(rrs))
+	size := 0
 	for _, rr := range rrs {
-		parts = append(parts, strings.TrimPrefix(rr.String(), rr.Header().String()))
+		p := rdataOf(rr)
+		parts = append(parts, p)
+		size += 2 + len(p)
 	}
-	slices.Sort(parts)
-	return strings.Join(parts, "\n")
+	slices.SortFunc(parts, bytes.Compare)
+	key := make([]byte, 0, size)
+	for _, p := range parts {
+		key = binary.BigEndian.AppendUint16(key, uint16(len(p)))
+		key = append(key, p...)
+	}
+	return string(key)
+}
+
+// rdataOf returns rr's rdata in wire form after a 0 byte, or, when rr
+// does not pack, its presentation form after a 1 byte.
+func rdataOf(rr dns.RR) []byte {
+	buf := make([]byte, 1+dns.Len(rr))
+	if end, err := dns.PackRR(rr, buf, 1, nil, false); err == nil {
+		if start, ok := rdataStart(buf[:end], 1); ok {
+			buf[start-1] = 0
+			return buf[start-1 : end]
+		}
+	}
+	return append([]byte{1}, strings.TrimPrefix(rr.String(), rr.Header().String())...)
+}
+
+// rdataStart returns the offset of the rdata of the uncompressed record
+// that starts at off in b: after the owner name, type, class, TTL and
+// rdata length.
+func rdataStart(b []byte, off int) (int, bool) {
+	for off < len(b) && b[off] != 0 {
+		off += 1 + int(b[off])
+	}
+	off += 1 + 10
+	return off, off <= len(b)
 }
 
 // Peek returns the kind of what Get would return for (name, qtype,

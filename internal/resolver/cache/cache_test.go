@@ -322,3 +322,43 @@ func TestSigs(t *testing.T) {
 		}
 	}
 }
+
+// TestRdataKey: the key of an RRset's data ignores record order, TTLs,
+// owner name and class, and tells apart every other difference in the
+// data, names in the data spelled differently included (as the
+// signatures cover them). Records that do not pack get keys of their own.
+func TestRdataKey(t *testing.T) {
+	t.Parallel()
+	key := func(lines ...string) string { return RdataKey(rrs(t, lines...)) }
+	same := [][2]string{
+		{key("a.test. 300 IN A 192.0.2.1", "a.test. 300 IN A 192.0.2.2"), key("A.TEST. 5 IN A 192.0.2.2", "a.test. 9 IN A 192.0.2.1")},
+		{key("a.test. 300 IN NS ns.test."), key("b.test. 300 IN NS ns.test.")},
+		{key(), key()},
+	}
+	for i, p := range same {
+		if p[0] != p[1] {
+			t.Errorf("same data %d: keys differ", i)
+		}
+	}
+	distinct := []string{
+		key("a.test. 300 IN A 192.0.2.1"),
+		key("a.test. 300 IN A 192.0.2.2"),
+		key("a.test. 300 IN A 192.0.2.1", "a.test. 300 IN A 192.0.2.2"),
+		key("a.test. 300 IN NS ns.test."),
+		key("a.test. 300 IN NS NS.test."),
+		key(`a.test. 300 IN TXT "ab"`),
+		key(`a.test. 300 IN TXT "a" "b"`),
+		key("a.test. 300 IN MX 10 mx.test."),
+		key("a.test. 300 IN MX 10 mx.test.", "a.test. 300 IN MX 20 mx.test."),
+		RdataKey([]dns.RR{&dns.RRSIG{Hdr: dns.RR_Header{Name: "a.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET},
+			TypeCovered: dns.TypeA, SignerName: "test.", Signature: "not base64!"}}), // does not pack
+		key(),
+	}
+	seen := map[string]int{}
+	for i, k := range distinct {
+		if j, ok := seen[k]; ok {
+			t.Errorf("data %d and %d: same key", j, i)
+		}
+		seen[k] = i
+	}
+}
