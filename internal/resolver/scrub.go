@@ -50,7 +50,7 @@ func scrub(rrs []dns.RR, zone string) []dns.RR {
 	var out []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
-		if h.Rrtype == dns.TypeOPT || !dns.IsSubDomain(zone, dns.CanonicalName(h.Name)) {
+		if h.Rrtype == dns.TypeOPT || !isSubDomain(zone, dns.CanonicalName(h.Name)) {
 			continue
 		}
 		rr = dns.Copy(rr)
@@ -105,7 +105,7 @@ func classify(zone string, sent, reply *dns.Msg) classified {
 		c.kind = replyAnswer
 		return c
 	}
-	inZone := dns.IsSubDomain(zone, c.target)
+	inZone := isSubDomain(zone, c.target)
 	authority := scrub(reply.Ns, zone)
 	if !inZone || c.loop {
 		c.kind = replyChain
@@ -204,7 +204,7 @@ func rrset(rrs []dns.RR, name string, qtype uint16) []dns.RR {
 func findDNAME(rrs []dns.RR, name string) *dns.DNAME {
 	for _, rr := range rrs {
 		d, ok := rr.(*dns.DNAME)
-		if ok && d.Hdr.Name != name && dns.IsSubDomain(d.Hdr.Name, name) {
+		if ok && d.Hdr.Name != name && isSubDomain(d.Hdr.Name, name) {
 			return d
 		}
 	}
@@ -215,7 +215,7 @@ func findDNAME(rrs []dns.RR, name string) *dns.DNAME {
 // ancestor of it: the zone that denies name.
 func findSOA(authority []dns.RR, name string) *dns.SOA {
 	for _, rr := range authority {
-		if s, ok := rr.(*dns.SOA); ok && dns.IsSubDomain(s.Hdr.Name, name) {
+		if s, ok := rr.(*dns.SOA); ok && isSubDomain(s.Hdr.Name, name) {
 			return s
 		}
 	}
@@ -242,7 +242,7 @@ func referral(authority, extra []dns.RR, zone, name string) (cache.Delegation, b
 		}
 		d.NS = append(d.NS, ns)
 	}
-	if d.Zone == "" || d.Zone == zone || !dns.IsSubDomain(zone, d.Zone) || !dns.IsSubDomain(d.Zone, name) {
+	if d.Zone == "" || d.Zone == zone || !isSubDomain(zone, d.Zone) || !isSubDomain(d.Zone, name) {
 		return cache.Delegation{}, false
 	}
 	for _, rr := range extra {

@@ -207,7 +207,7 @@ func (q *query) keepSigs(reply *dns.Msg) {
 	var sets map[set][]*dns.RRSIG
 	for _, rr := range reply.Answer {
 		sig, ok := rr.(*dns.RRSIG)
-		if !ok || !dns.IsSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
+		if !ok || !isSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
 			continue
 		}
 		if sets == nil {
