@@ -125,12 +125,11 @@ func (q *query) sendName() (string, uint16) {
 	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise {
 		return q.qname, q.qtype
 	}
-	idx := dns.Split(q.qname)
-	q.skipKnownNonCuts(idx, labels)
+	q.skipKnownNonCuts(labels)
 	if q.minLabels >= labels {
 		return q.qname, q.qtype
 	}
-	return q.qname[idx[labels-q.minLabels]:], dns.TypeA
+	return lastLabels(q.qname, q.minLabels), dns.TypeA
 }
 
 // skipKnownNonCuts moves the minimisation past names that the cache holds
@@ -138,10 +137,10 @@ func (q *query) sendName() (string, uint16) {
 // so they are no zone cut, and asking them again would only repeat the
 // answer. Unbound skips them the same way. Without this every name under
 // wild.example.test. costs two upstream queries, one of them always
-// "wild.example.test. A" (idx are q.qname's label offsets).
-func (q *query) skipKnownNonCuts(idx []int, labels int) {
+// "wild.example.test. A" (labels is q.qname's label count).
+func (q *query) skipKnownNonCuts(labels int) {
 	for q.minLabels < labels {
-		switch q.r.cache.Peek(q.qname[idx[labels-q.minLabels]:], dns.TypeA, q.qclass) {
+		switch q.r.cache.Peek(lastLabels(q.qname, q.minLabels), dns.TypeA, q.qclass) {
 		case cache.Positive, cache.NoData:
 			q.minLabels++
 		default:
