@@ -204,7 +204,7 @@ func (q *query) findDelegation() {
 		name = parent(name)
 	}
 	for {
-		if d, ok := q.r.cache.Delegation(name); ok {
+		if d, ok := q.r.cache.DelegationShared(name); ok {
 			q.setZone(d.Zone, d.NS, d.Glue)
 			break
 		}
@@ -273,7 +273,7 @@ func (q *query) cachedAddrs(name string) []netip.Addr {
 func (q *query) parentSideAddrs(name string) []netip.Addr {
 	for zone := name; zone != "."; {
 		zone = parent(zone)
-		if d, ok := q.r.cache.Delegation(zone); ok {
+		if d, ok := q.r.cache.DelegationShared(zone); ok {
 			if out := q.usable(addrsOf(d.Glue, name)); len(out) > 0 {
 				return out
 			}

@@ -240,6 +240,24 @@ func (c *Cache) Delegation(zone string) (Delegation, bool) {
 	return d, true
 }
 
+// DelegationShared is Delegation without the copies: the NS and glue
+// records are the cache's own, with the TTLs they were stored with, and
+// must not be modified (the cache never modifies them either). Every
+// cache miss of the resolver reads a delegation for its NS names and
+// glue addresses only; copying each record for it was a tenth of the
+// allocations of a miss.
+func (c *Cache) DelegationShared(zone string) (Delegation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, _ := c.live(key{name: strings.ToLower(dns.Fqdn(zone)), qtype: dns.TypeNS, class: dns.ClassINET, space: spaceDelegation})
+	if e == nil {
+		return Delegation{}, false
+	}
+	d := *e.deleg
+	d.NS, d.Glue = slices.Clip(d.NS), slices.Clip(d.Glue) // an append copies
+	return d, true
+}
+
 // Get looks up (name, qtype, class): a cached RRset, a NODATA for the
 // type, or an NXDOMAIN for the name.
 func (c *Cache) Get(name string, qtype, class uint16) Result {

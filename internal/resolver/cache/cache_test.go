@@ -203,6 +203,42 @@ func TestDelegationApart(t *testing.T) {
 	}
 }
 
+// TestDelegationShared: the shared view of a delegation holds what
+// Delegation holds (TTLs as stored), expires with it, and appending to
+// its slices does not write into the cache's.
+func TestDelegationShared(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := newCache(clk, 0)
+	var ns []*dns.NS
+	for _, rr := range rrs(t, "example.test. 300 IN NS ns1.example.test.", "example.test. 300 IN NS ns2.example.test.", "example.test. 300 IN NS ns3.example.test.") {
+		ns = append(ns, rr.(*dns.NS))
+	}
+	glue := rrs(t, "ns1.example.test. 300 IN A 127.53.2.1")
+	if err := c.PutDelegation(Delegation{Zone: "example.test.", NS: ns, Glue: glue}); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(100 * time.Second)
+	d, ok := c.DelegationShared("Example.TEST.")
+	copied, _ := c.Delegation("example.test.")
+	if !ok || d.Zone != "example.test." || len(d.NS) != 3 || len(d.Glue) != 1 || d.NS[0].Hdr.Ttl != 300 || copied.NS[0].Hdr.Ttl != 200 {
+		t.Fatalf("shared %v %v, copied %v", d, ok, copied)
+	}
+	for i := range d.NS {
+		if d.NS[i].Ns != copied.NS[i].Ns {
+			t.Errorf("NS %d: shared %s, copied %s", i, d.NS[i].Ns, copied.NS[i].Ns)
+		}
+	}
+	_ = append(d.NS, &dns.NS{Ns: "ns.attacker.test."}) // the cache's slice has room for a fourth
+	if again, _ := c.DelegationShared("example.test."); len(again.NS) != 3 || cap(again.NS) != 3 {
+		t.Errorf("an append to the shared view wrote into the cache: %v", again.NS)
+	}
+	clk.advance(201 * time.Second)
+	if _, ok := c.DelegationShared("example.test."); ok {
+		t.Error("shared view of an expired delegation")
+	}
+}
+
 func TestInfra(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
