@@ -51,7 +51,7 @@ func (q *query) send(ctx context.Context) {
 		q.to(stepSend, "no matching reply from %s: trying without 0x20", q.server)
 	case err != nil:
 		q.r.infra.Timeout(q.server)
-		q.failures[q.server]++
+		q.setFailures(q.server, q.failures[q.server]+1)
 		q.r.cfg.Logger.Debug("upstream failed", "server", q.server, "name", m.Question[0].Name, "err", err)
 		q.to(stepPickServer, "%v", err)
 	case reply.Truncated && !q.useTCP:
