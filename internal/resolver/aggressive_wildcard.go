@@ -162,17 +162,17 @@ func spanFrom(set []dns.RR) (cache.NSECSpan, bool) {
 	return cache.NSECSpan{}, false
 }
 
-// lastLabels returns the name made of the last n labels of name.
+// lastLabels returns the name made of the last n labels of name (all of
+// them when it has fewer), in canonical form; "." for n <= 0. It cuts
+// name in place: no allocation for a canonical name (QNAME minimisation
+// asks it for every upstream query).
 func lastLabels(name string, n int) string {
-	labels := dns.SplitDomainName(name)
-	if n <= 0 || len(labels) == 0 {
+	if n <= 0 || name == "" || name == "." {
 		return "."
 	}
-	out := ""
-	for _, l := range labels[len(labels)-min(n, len(labels)):] {
-		out += l + "."
-	}
-	return dnsname.Canonical(out)
+	name = dns.Fqdn(name)
+	i, _ := dns.PrevLabel(name, n)
+	return dnsname.Canonical(name[i:])
 }
 
 // fromWildcard answers q from a stored wildcard when a stored NSEC

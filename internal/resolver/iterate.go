@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -204,7 +205,7 @@ func (q *query) findDelegation() {
 		name = parent(name)
 	}
 	for {
-		if d, ok := q.r.cache.Delegation(name); ok {
+		if d, ok := q.r.cache.DelegationShared(name); ok {
 			q.setZone(d.Zone, d.NS, d.Glue)
 			break
 		}
@@ -222,15 +223,13 @@ func (q *query) findDelegation() {
 // the cache.
 func (q *query) setZone(zone string, ns []*dns.NS, glue []dns.RR) {
 	q.zone = dns.CanonicalName(zone)
-	q.servers, q.failures, q.fetches, q.gotEmpty, q.triedGlue = nil, map[netip.Addr]int{}, 0, false, false
+	q.servers, q.failures, q.fetches, q.gotEmpty, q.triedGlue = nil, nil, 0, false, false
 	q.minLabels = dns.CountLabel(q.zone) + 1
-	seen := map[string]bool{}
 	for _, rr := range ns {
 		name := dns.CanonicalName(rr.Ns)
-		if seen[name] || len(q.servers) == maxNSNames {
+		if len(q.servers) == maxNSNames || slices.ContainsFunc(q.servers, func(s *nsServer) bool { return s.name == name }) {
 			continue
 		}
-		seen[name] = true
 		s := &nsServer{name: name, addrs: q.usable(addrsOf(glue, name))}
 		if len(s.addrs) == 0 {
 			s.addrs = q.cachedAddrs(name)
@@ -240,10 +239,20 @@ func (q *query) setZone(zone string, ns []*dns.NS, glue []dns.RR) {
 	q.shuffle()
 }
 
+// setFailures records n failures of server, a server of q.zone (at
+// maxTriesPerServer it is not asked again for this name). The map is made
+// on the first failure: most resolutions have none.
+func (q *query) setFailures(server netip.Addr, n int) {
+	if q.failures == nil {
+		q.failures = map[netip.Addr]int{}
+	}
+	q.failures[server] = n
+}
+
 // setHints makes the root, as the hints describe it, the zone to ask.
 func (q *query) setHints() {
 	q.zone = "."
-	q.servers, q.failures, q.fetches = nil, map[netip.Addr]int{}, 0
+	q.servers, q.failures, q.fetches = nil, nil, 0
 	q.minLabels = 1
 	for _, name := range q.r.cfg.Hints.NS {
 		q.servers = append(q.servers, &nsServer{name: name, addrs: q.usable(q.r.cfg.Hints.Addrs[name]), fetched: true})
@@ -273,7 +282,7 @@ func (q *query) cachedAddrs(name string) []netip.Addr {
 func (q *query) parentSideAddrs(name string) []netip.Addr {
 	for zone := name; zone != "."; {
 		zone = parent(zone)
-		if d, ok := q.r.cache.Delegation(zone); ok {
+		if d, ok := q.r.cache.DelegationShared(zone); ok {
 			if out := q.usable(addrsOf(d.Glue, name)); len(out) > 0 {
 				return out
 			}

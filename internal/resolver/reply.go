@@ -58,14 +58,14 @@ func (q *query) handleReply() {
 	case c.empty:
 		// Perhaps the server is broken: ask another one; if none has
 		// more to say, the empty reply stands as NODATA (servers.go).
-		q.failures[q.server] = maxTriesPerServer
+		q.setFailures(q.server, maxTriesPerServer)
 		q.gotEmpty = true
 		q.to(stepPickServer, "empty reply from %s", q.server)
 	default:
 		// Lame for this query only: a forged reply that matches (the
 		// Kaminsky reply, a spoofed REFUSED) must not make the real
 		// server look lame to every later query.
-		q.failures[q.server] = maxTriesPerServer
+		q.setFailures(q.server, maxTriesPerServer)
 		q.to(stepPickServer, "lame: %s from %s", c.note, q.server)
 	}
 }
@@ -75,7 +75,7 @@ func (q *query) handleReply() {
 func (q *query) referral(c classified) {
 	c.deleg = trimDelegation(c.deleg)
 	if err := q.r.cache.PutDelegation(c.deleg); err != nil {
-		q.failures[q.server] = maxTriesPerServer
+		q.setFailures(q.server, maxTriesPerServer)
 		q.to(stepPickServer, "unusable referral: %v", err)
 		return
 	}

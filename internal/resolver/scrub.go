@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -49,14 +50,40 @@ func scrub(rrs []dns.RR, zone string) []dns.RR {
 	var out []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
-		if h.Rrtype == dns.TypeOPT || !dns.IsSubDomain(zone, dns.CanonicalName(h.Name)) {
+		if h.Rrtype == dns.TypeOPT || !isSubDomain(zone, dns.CanonicalName(h.Name)) {
 			continue
 		}
 		rr = dns.Copy(rr)
 		rr.Header().Name = dns.CanonicalName(h.Name)
 		out = append(out, rr)
 	}
-	return dns.Dedup(out, nil) // servers repeat records; an RRset is a set
+	return dedup(out) // servers repeat records; an RRset is a set
+}
+
+// pairwiseDedupMax is the longest section dedup compares record by record
+// (n²/2 comparisons of header and rdata, no allocation); longer ones go
+// through dns.Dedup, which keys each record by its presentation form:
+// linear, but formatting every record (an RRSIG's signature in base64)
+// cost more than the comparisons for the few records of most replies.
+const pairwiseDedupMax = 32
+
+// dedup removes the records of rrs that repeat an earlier one (header and
+// rdata equal, names compared without case, TTL aside), keeping the
+// first with the lowest TTL of its repeats, as dns.Dedup does.
+func dedup(rrs []dns.RR) []dns.RR {
+	if len(rrs) > pairwiseDedupMax {
+		return dns.Dedup(rrs, nil)
+	}
+	out := rrs[:0]
+	for _, rr := range rrs {
+		if i := slices.IndexFunc(out, func(kept dns.RR) bool { return dns.IsDuplicate(kept, rr) }); i >= 0 {
+			h := out[i].Header()
+			h.Ttl = min(h.Ttl, rr.Header().Ttl)
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
 }
 
 // classify scrubs reply, the answer of a server of zone to sent, and
@@ -78,7 +105,7 @@ func classify(zone string, sent, reply *dns.Msg) classified {
 		c.kind = replyAnswer
 		return c
 	}
-	inZone := dns.IsSubDomain(zone, c.target)
+	inZone := isSubDomain(zone, c.target)
 	authority := scrub(reply.Ns, zone)
 	if !inZone || c.loop {
 		c.kind = replyChain
@@ -177,7 +204,7 @@ func rrset(rrs []dns.RR, name string, qtype uint16) []dns.RR {
 func findDNAME(rrs []dns.RR, name string) *dns.DNAME {
 	for _, rr := range rrs {
 		d, ok := rr.(*dns.DNAME)
-		if ok && d.Hdr.Name != name && dns.IsSubDomain(d.Hdr.Name, name) {
+		if ok && d.Hdr.Name != name && isSubDomain(d.Hdr.Name, name) {
 			return d
 		}
 	}
@@ -188,7 +215,7 @@ func findDNAME(rrs []dns.RR, name string) *dns.DNAME {
 // ancestor of it: the zone that denies name.
 func findSOA(authority []dns.RR, name string) *dns.SOA {
 	for _, rr := range authority {
-		if s, ok := rr.(*dns.SOA); ok && dns.IsSubDomain(s.Hdr.Name, name) {
+		if s, ok := rr.(*dns.SOA); ok && isSubDomain(s.Hdr.Name, name) {
 			return s
 		}
 	}
@@ -215,7 +242,7 @@ func referral(authority, extra []dns.RR, zone, name string) (cache.Delegation, b
 		}
 		d.NS = append(d.NS, ns)
 	}
-	if d.Zone == "" || d.Zone == zone || !dns.IsSubDomain(zone, d.Zone) || !dns.IsSubDomain(d.Zone, name) {
+	if d.Zone == "" || d.Zone == zone || !isSubDomain(zone, d.Zone) || !isSubDomain(d.Zone, name) {
 		return cache.Delegation{}, false
 	}
 	for _, rr := range extra {

@@ -51,7 +51,7 @@ func (q *query) send(ctx context.Context) {
 		q.to(stepSend, "no matching reply from %s: trying without 0x20", q.server)
 	case err != nil:
 		q.r.infra.Timeout(q.server)
-		q.failures[q.server]++
+		q.setFailures(q.server, q.failures[q.server]+1)
 		q.r.cfg.Logger.Debug("upstream failed", "server", q.server, "name", m.Question[0].Name, "err", err)
 		q.to(stepPickServer, "%v", err)
 	case reply.Truncated && !q.useTCP:
@@ -67,6 +67,10 @@ func (q *query) send(ctx context.Context) {
 		}
 		q.keepSigned(m, reply)
 		q.sent, q.reply = m, reply
+		if !q.b.tracing {
+			q.st = stepReply // every upstream reply passes here: no note to box
+			return
+		}
 		q.to(stepReply, "asked %s %s: %s from %s", m.Question[0].Name,
 			dns.TypeToString[m.Question[0].Qtype], dns.RcodeToString[reply.Rcode], q.server)
 	}
@@ -121,12 +125,11 @@ func (q *query) sendName() (string, uint16) {
 	if q.r.cfg.NoQNAMEMinimisation || q.noMin || q.minCount >= maxMinimise {
 		return q.qname, q.qtype
 	}
-	idx := dns.Split(q.qname)
-	q.skipKnownNonCuts(idx, labels)
+	q.skipKnownNonCuts(labels)
 	if q.minLabels >= labels {
 		return q.qname, q.qtype
 	}
-	return q.qname[idx[labels-q.minLabels]:], dns.TypeA
+	return lastLabels(q.qname, q.minLabels), dns.TypeA
 }
 
 // skipKnownNonCuts moves the minimisation past names that the cache holds
@@ -134,10 +137,10 @@ func (q *query) sendName() (string, uint16) {
 // so they are no zone cut, and asking them again would only repeat the
 // answer. Unbound skips them the same way. Without this every name under
 // wild.example.test. costs two upstream queries, one of them always
-// "wild.example.test. A" (idx are q.qname's label offsets).
-func (q *query) skipKnownNonCuts(idx []int, labels int) {
+// "wild.example.test. A" (labels is q.qname's label count).
+func (q *query) skipKnownNonCuts(labels int) {
 	for q.minLabels < labels {
-		switch q.r.cache.Peek(q.qname[idx[labels-q.minLabels]:], dns.TypeA, q.qclass) {
+		switch q.r.cache.Peek(lastLabels(q.qname, q.minLabels), dns.TypeA, q.qclass) {
 		case cache.Positive, cache.NoData:
 			q.minLabels++
 		default:
@@ -203,7 +206,7 @@ func (q *query) keepSigs(reply *dns.Msg) {
 	var sets map[set][]*dns.RRSIG
 	for _, rr := range reply.Answer {
 		sig, ok := rr.(*dns.RRSIG)
-		if !ok || !dns.IsSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
+		if !ok || !isSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
 			continue
 		}
 		if sets == nil {

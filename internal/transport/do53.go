@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -147,9 +148,9 @@ func (d *Do53) ExchangeOutcome(ctx context.Context, m *dns.Msg) (*dns.Msg, Outco
 	}
 }
 
-// prepare checks the request, copies m with a fresh random ID and packs
-// it. It returns the query as decoded from its wire form, which is what
-// replies are matched against.
+// prepare checks the request, packs m (packUnmodified) and writes a fresh
+// random ID into the packed header. It returns the query as sent, for
+// matching replies against: its header and question section.
 func (d *Do53) prepare(m *dns.Msg) (*dns.Msg, []byte, error) {
 	if m == nil {
 		return nil, nil, errors.New("transport: nil query")
@@ -165,20 +166,84 @@ func (d *Do53) prepare(m *dns.Msg) (*dns.Msg, []byte, error) {
 	if _, err := io.ReadFull(src, id[:]); err != nil {
 		return nil, nil, fmt.Errorf("transport: drawing a query ID: %w", err)
 	}
-	q := m.Copy()
-	q.Id = binary.BigEndian.Uint16(id[:])
-	wire, err := q.Pack()
+	wire, err := packUnmodified(m)
 	if err != nil {
 		return nil, nil, fmt.Errorf("transport: packing query: %w", err)
 	}
 	if len(wire) > maxTCPMessage {
 		return nil, nil, fmt.Errorf("transport: query is %d bytes, more than %d", len(wire), maxTCPMessage)
 	}
-	sent := new(dns.Msg)
-	if err := sent.Unpack(wire); err != nil {
-		return nil, nil, fmt.Errorf("transport: query does not decode: %w", err)
+	copy(wire, id[:])
+	sent, err := asSent(m, wire)
+	if err != nil {
+		return nil, nil, err
 	}
 	return sent, wire, nil
+}
+
+// packUnmodified packs m without writing to it: miekg's Pack stores the
+// extended RCODE in the OPT record's header, so the OPT record is copied
+// (m may be shared with concurrent exchanges; the Exchanger contract
+// says m is not modified). The rest of m is only read: a deep copy of
+// the whole message per query, as before, cost more than the exchange's
+// own matching.
+func packUnmodified(m *dns.Msg) ([]byte, error) {
+	mm := *m
+	if opt := m.IsEdns0(); opt != nil {
+		mm.Extra = slices.Clone(m.Extra)
+		for i, rr := range mm.Extra {
+			if rr == dns.RR(opt) {
+				own := *opt
+				mm.Extra[i] = &own
+			}
+		}
+	}
+	return mm.Pack()
+}
+
+// asSent returns the query that wire, m packed with its new ID, is: what
+// match compares replies with, its names in the presentation a decoded
+// reply has. When every question name is already in that presentation
+// (letters, digits, '-', '_', '*' and the dots between labels: nothing
+// the decoder would escape) that is m's header and question section
+// with the new ID, no decoding needed; otherwise wire is decoded.
+func asSent(m *dns.Msg, wire []byte) (*dns.Msg, error) {
+	plain := true
+	for _, q := range m.Question {
+		plain = plain && decodesAsIs(q.Name)
+	}
+	if plain {
+		sent := &dns.Msg{MsgHdr: m.MsgHdr, Question: m.Question}
+		sent.Id = binary.BigEndian.Uint16(wire)
+		return sent, nil
+	}
+	sent := new(dns.Msg)
+	if err := sent.Unpack(wire); err != nil {
+		return nil, fmt.Errorf("transport: query does not decode: %w", err)
+	}
+	return sent, nil
+}
+
+// decodesAsIs reports whether the fully qualified name decodes from its
+// wire form to the same string: no character the decoder escapes, no
+// escape of its own, no empty label.
+func decodesAsIs(name string) bool {
+	if name == "." {
+		return true
+	}
+	if len(name) < 2 || name[0] == '.' || name[len(name)-1] != '.' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '*':
+		case c == '.' && name[i-1] != '.':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // exchangeUDP sends wire in one datagram on a fresh connected socket and

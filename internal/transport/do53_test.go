@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -381,5 +382,80 @@ func TestDo53DirectSocket(t *testing.T) {
 	}
 	if out.NearMisses != 2 || out.Network != "udp" {
 		t.Errorf("outcome = %+v, want 2 near misses over udp", out)
+	}
+}
+
+// TestDo53QueryShared: Exchange neither copies nor modifies the query, so
+// one message may be exchanged by many goroutines at once (the race
+// detector watches this test), its OPT record included, whose header
+// miekg's Pack would otherwise rewrite with the extended RCODE.
+func TestDo53QueryShared(t *testing.T) {
+	t.Parallel()
+	addr := serveDNS(t, "udp", func(w dns.ResponseWriter, q *dns.Msg) {
+		w.WriteMsg(reply(q, "wWw.example.test. 300 IN A 192.0.2.1"))
+	})
+	m := query("wWw.example.test.")
+	m.SetEdns0(1232, true)
+	opt := m.IsEdns0()
+	opt.Hdr.Ttl |= 0x7f << 24 // extended RCODE bits Pack would clear
+	before := m.String()
+	d := &Do53{Addr: addr}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := d.Exchange(context.Background(), m); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if m.String() != before || m.IsEdns0() != opt || opt.Hdr.Ttl>>24 != 0x7f {
+		t.Errorf("Exchange modified the caller's query:\n%s\nwant\n%s", m, before)
+	}
+}
+
+// TestDo53EscapedNames: a question name that does not decode to the same
+// string (escapes, characters the decoder escapes) is matched against the
+// query as decoded from the wire, so its reply is still the reply.
+func TestDo53EscapedNames(t *testing.T) {
+	t.Parallel()
+	addr := serveDNS(t, "udp", func(w dns.ResponseWriter, q *dns.Msg) {
+		w.WriteMsg(reply(q))
+	})
+	for _, name := range []string{`\065bc.example.test.`, `a\@b.example.test.`, `a\.b.example.test.`, `x\032y.example.test.`, "www.example.test."} {
+		d := &Do53{Addr: addr}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		r, out, err := d.ExchangeOutcome(ctx, query(name))
+		cancel()
+		if err != nil || out.NearMisses != 0 || r.Rcode != dns.RcodeSuccess {
+			t.Errorf("%s: err %v, outcome %+v", name, err, out)
+		}
+	}
+}
+
+// TestDecodesAsIs pins which names match without decoding the query.
+func TestDecodesAsIs(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		".": true, "www.example.test.": true, "WwW.Ex-ample_1.*.test.": true,
+		"www.example.test": false, `\065bc.test.`: false, `a\.b.test.`: false, "a b.test.": false,
+		"a@b.test.": false, "a..b.": false, ".a.": false, "": false, "é.test.": false,
+	} {
+		if got := decodesAsIs(name); got != want {
+			t.Errorf("decodesAsIs(%q) = %v, want %v", name, got, want)
+		}
+		if !want || name == "" {
+			continue
+		}
+		// What decodesAsIs accepts does decode to itself.
+		m := query(name)
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back dns.Msg
+		if err := back.Unpack(b); err != nil || back.Question[0].Name != name {
+			t.Errorf("%q decodes to %q (%v)", name, back.Question[0].Name, err)
+		}
 	}
 }

@@ -38,7 +38,9 @@ func connectedUDP(server netip.AddrPort) (datagramConn, error) {
 		syscall.Close(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	return fileDatagram{os.NewFile(uintptr(fd), "udp "+server.String())}, nil
+	// The file's name appears only in errors, which attemptErr prefixes
+	// with the server: a constant saves formatting it per query.
+	return fileDatagram{os.NewFile(uintptr(fd), "udp")}, nil
 }
 
 // fileDatagram is a connected UDP socket read through an *os.File, which

@@ -203,6 +203,42 @@ func TestDelegationApart(t *testing.T) {
 	}
 }
 
+// TestDelegationShared: the shared view of a delegation holds what
+// Delegation holds (TTLs as stored), expires with it, and appending to
+// its slices does not write into the cache's.
+func TestDelegationShared(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := newCache(clk, 0)
+	var ns []*dns.NS
+	for _, rr := range rrs(t, "example.test. 300 IN NS ns1.example.test.", "example.test. 300 IN NS ns2.example.test.", "example.test. 300 IN NS ns3.example.test.") {
+		ns = append(ns, rr.(*dns.NS))
+	}
+	glue := rrs(t, "ns1.example.test. 300 IN A 127.53.2.1")
+	if err := c.PutDelegation(Delegation{Zone: "example.test.", NS: ns, Glue: glue}); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(100 * time.Second)
+	d, ok := c.DelegationShared("Example.TEST.")
+	copied, _ := c.Delegation("example.test.")
+	if !ok || d.Zone != "example.test." || len(d.NS) != 3 || len(d.Glue) != 1 || d.NS[0].Hdr.Ttl != 300 || copied.NS[0].Hdr.Ttl != 200 {
+		t.Fatalf("shared %v %v, copied %v", d, ok, copied)
+	}
+	for i := range d.NS {
+		if d.NS[i].Ns != copied.NS[i].Ns {
+			t.Errorf("NS %d: shared %s, copied %s", i, d.NS[i].Ns, copied.NS[i].Ns)
+		}
+	}
+	_ = append(d.NS, &dns.NS{Ns: "ns.attacker.test."}) // the cache's slice has room for a fourth
+	if again, _ := c.DelegationShared("example.test."); len(again.NS) != 3 || cap(again.NS) != 3 {
+		t.Errorf("an append to the shared view wrote into the cache: %v", again.NS)
+	}
+	clk.advance(201 * time.Second)
+	if _, ok := c.DelegationShared("example.test."); ok {
+		t.Error("shared view of an expired delegation")
+	}
+}
+
 func TestInfra(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
@@ -320,5 +356,45 @@ func TestSigs(t *testing.T) {
 		if err := c.PutSigs(bad, data); err == nil {
 			t.Errorf("PutSigs(%v) accepted", bad)
 		}
+	}
+}
+
+// TestRdataKey: the key of an RRset's data ignores record order, TTLs,
+// owner name and class, and tells apart every other difference in the
+// data, names in the data spelled differently included (as the
+// signatures cover them). Records that do not pack get keys of their own.
+func TestRdataKey(t *testing.T) {
+	t.Parallel()
+	key := func(lines ...string) string { return RdataKey(rrs(t, lines...)) }
+	same := [][2]string{
+		{key("a.test. 300 IN A 192.0.2.1", "a.test. 300 IN A 192.0.2.2"), key("A.TEST. 5 IN A 192.0.2.2", "a.test. 9 IN A 192.0.2.1")},
+		{key("a.test. 300 IN NS ns.test."), key("b.test. 300 IN NS ns.test.")},
+		{key(), key()},
+	}
+	for i, p := range same {
+		if p[0] != p[1] {
+			t.Errorf("same data %d: keys differ", i)
+		}
+	}
+	distinct := []string{
+		key("a.test. 300 IN A 192.0.2.1"),
+		key("a.test. 300 IN A 192.0.2.2"),
+		key("a.test. 300 IN A 192.0.2.1", "a.test. 300 IN A 192.0.2.2"),
+		key("a.test. 300 IN NS ns.test."),
+		key("a.test. 300 IN NS NS.test."),
+		key(`a.test. 300 IN TXT "ab"`),
+		key(`a.test. 300 IN TXT "a" "b"`),
+		key("a.test. 300 IN MX 10 mx.test."),
+		key("a.test. 300 IN MX 10 mx.test.", "a.test. 300 IN MX 20 mx.test."),
+		RdataKey([]dns.RR{&dns.RRSIG{Hdr: dns.RR_Header{Name: "a.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET},
+			TypeCovered: dns.TypeA, SignerName: "test.", Signature: "not base64!"}}), // does not pack
+		key(),
+	}
+	seen := map[string]int{}
+	for i, k := range distinct {
+		if j, ok := seen[k]; ok {
+			t.Errorf("data %d and %d: same key", j, i)
+		}
+		seen[k] = i
 	}
 }
