@@ -31,7 +31,7 @@ func (q *query) send(ctx context.Context) {
 	q.b.sends++
 	q.sends++
 	m, plain, randomised := q.buildQuery()
-	actx, cancel := q.attemptContext(ctx)
+	actx, cancel := q.r.attemptContext(ctx)
 	start := q.r.cfg.Now()
 	reply, err := q.r.cfg.Exchange(actx, netip.AddrPortFrom(q.server, 53), m, q.useTCP)
 	cancel()
@@ -82,11 +82,11 @@ func (q *query) send(ctx context.Context) {
 // upstream query, with its timer and its entry in the parent's children,
 // was a tenth of the bytes the cold path allocated. Tests that shorten
 // the attempt time, or bring their own exchange, get the context.
-func (q *query) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if q.r.ownExchange && q.r.attemptTime == attemptTimeout {
+func (r *Resolver) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.ownExchange && r.attemptTime == attemptTimeout {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, q.r.attemptTime)
+	return context.WithTimeout(ctx, r.attemptTime)
 }
 
 // buildQuery makes the upstream query: the minimised or full name, in
