@@ -225,12 +225,19 @@ func (q *query) setZone(zone string, ns []*dns.NS, glue []dns.RR) {
 	q.zone = dns.CanonicalName(zone)
 	q.servers, q.failures, q.fetches, q.gotEmpty, q.triedGlue = nil, nil, 0, false, false
 	q.minLabels = dns.CountLabel(q.zone) + 1
+	// The servers in one array, their pointers in one slice: two
+	// allocations per delegation rather than one per server and the
+	// slice's regrowths.
+	n := min(len(ns), maxNSNames)
+	all := make([]nsServer, 0, n)
+	q.servers = make([]*nsServer, 0, n)
 	for _, rr := range ns {
 		name := dns.CanonicalName(rr.Ns)
 		if len(q.servers) == maxNSNames || slices.ContainsFunc(q.servers, func(s *nsServer) bool { return s.name == name }) {
 			continue
 		}
-		s := &nsServer{name: name, addrs: q.usable(addrsOf(glue, name))}
+		all = append(all, nsServer{name: name, addrs: q.usable(addrsOf(glue, name))})
+		s := &all[len(all)-1]
 		if len(s.addrs) == 0 {
 			s.addrs = q.cachedAddrs(name)
 		}

@@ -100,18 +100,37 @@ func (q *query) buildQuery() (*dns.Msg, string, bool) {
 	if randomised {
 		name = q.randomCase(plain)
 	}
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.Question[0].Qclass = q.qclass
-	m.RecursionDesired = false
+	u := new(upstreamQuery)
+	m := &u.msg
+	m.Id = dns.Id() // Exchange sends its own random ID; this one is for in-memory exchanges
+	u.question[0] = dns.Question{Name: name, Qtype: qtype, Qclass: q.qclass}
+	m.Question = u.question[:]
 	if !q.r.infra.NoEDNS(q.server) {
 		// With a Validator every query carries DO, so that the reply
 		// holds the signatures and denial records the validator needs
 		// (keepSigned): one upstream query per name, as Unbound asks.
-		m.SetEdns0(udpSize, q.r.cfg.Validator != nil)
+		u.opt.Hdr = dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}
+		u.opt.SetUDPSize(udpSize)
+		if q.r.cfg.Validator != nil {
+			u.opt.SetDo()
+		}
+		u.extra[0] = &u.opt
+		m.Extra = u.extra[:]
 		q.r.addCookie(m, q.server)
 	}
 	return m, plain, randomised
+}
+
+// upstreamQuery is the message buildQuery makes, with its question
+// section and OPT record, in one allocation rather than four (message,
+// question slice, OPT record, additional section): the same message
+// m.SetQuestion and m.SetEdns0 make, RD clear. Nothing appends to its
+// sections in place: their capacity is their length.
+type upstreamQuery struct {
+	msg      dns.Msg
+	question [1]dns.Question
+	extra    [1]dns.RR
+	opt      dns.OPT
 }
 
 // sendName returns the name and type to ask: with QNAME minimisation
