@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -187,4 +188,76 @@ func FuzzCookieOption(f *testing.F) {
 		}
 		_ = s.check(o, netip.MustParseAddr("192.0.2.1"), testT0)
 	})
+}
+
+// TestClientJarHexUnchanged checks that the jar's hex shortcut (parseHex,
+// the option data kept per server) reads the option data exactly as
+// FromMsg does: the same Option for every well-formed length in either
+// case of hex, and ErrMalformed for the same bad data.
+func TestClientJarHexUnchanged(t *testing.T) {
+	t.Parallel()
+	cases := []string{"", "01", "0102030405060708", "0102030405060708AABBCCDDEEFF0011",
+		"0102030405060708aabbccddeeff0011", "0102030405060708aabbccddeeff00", "01020304050607zz",
+		"0102030405060708" + strings.Repeat("ab", 32), "0102030405060708" + strings.Repeat("ab", 33), "010"}
+	for _, data := range cases {
+		m := replyWith(new(dns.Msg), dns.RcodeSuccess, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: data})
+		want, _, wantErr := FromMsg(m)
+		var buf [clientCookieLen + maxServerCookieLen]byte
+		got, err := parseHex(&buf, data)
+		if (err == nil) != (wantErr == nil) || err != nil && !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: err %v, FromMsg's %v", data, err, wantErr)
+			continue
+		}
+		if got.Client != want.Client || !bytes.Equal(got.Server, want.Server) {
+			t.Errorf("%q: %+v, FromMsg's %+v", data, got, want)
+		}
+	}
+}
+
+// TestClientJarLearnsOnlyNewCookies checks what the jar keeps per server:
+// the option data sent is the Client Cookie and the last Server Cookie
+// (replaced when the server sends another, an echo in upper case hex is
+// the same cookie), and checking a reply that brings the cookie already
+// known allocates nothing.
+func TestClientJarLearnsOnlyNewCookies(t *testing.T) {
+	jar, err := NewClientJar(ClientConfig{Secret: [16]byte{5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := netip.MustParseAddr("192.0.2.53")
+	cc := jar.ClientCookie(server)
+	q := new(dns.Msg)
+	q.SetQuestion("example.com.", dns.TypeA)
+	sent := func() string {
+		jar.Prepare(q, server)
+		data, _, _ := cookieData(q)
+		return data
+	}
+	if got, want := sent(), hex.EncodeToString(cc[:]); got != want {
+		t.Fatalf("first query sends %q, want %q", got, want)
+	}
+	for _, sc := range [][]byte{bytes.Repeat([]byte{0xaa}, 16), bytes.Repeat([]byte{0xbb}, 8)} {
+		echo := Option{Client: cc, Server: sc}
+		if err := jar.Check(replyWith(q, dns.RcodeSuccess, echo.EDNS0()), server); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := sent(), hex.EncodeToString(echo.Bytes()); got != want {
+			t.Errorf("after learning %x the query sends %q, want %q", sc, got, want)
+		}
+		upper := &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: strings.ToUpper(hex.EncodeToString(echo.Bytes()))}
+		if err := jar.Check(replyWith(q, dns.RcodeSuccess, upper), server); err != nil {
+			t.Errorf("upper case echo: %v", err)
+		}
+		if got, want := sent(), hex.EncodeToString(echo.Bytes()); got != want {
+			t.Errorf("after an upper case echo the query sends %q, want %q", got, want)
+		}
+	}
+	reply := replyWith(q, dns.RcodeSuccess, Option{Client: cc, Server: bytes.Repeat([]byte{0xbb}, 8)}.EDNS0())
+	if n := testing.AllocsPerRun(100, func() {
+		if err := jar.Check(reply, server); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Check of a known cookie: %v allocations, want 0", n)
+	}
 }

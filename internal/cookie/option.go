@@ -56,23 +56,9 @@ func (o Option) EDNS0() *dns.EDNS0_COOKIE {
 // the option has a wrong length, is not hex (only possible for a message built
 // in memory), or appears more than once.
 func FromMsg(m *dns.Msg) (o Option, found bool, err error) {
-	opt := m.IsEdns0()
-	if opt == nil {
-		return Option{}, false, nil
-	}
-	var data string
-	for _, e := range opt.Option {
-		c, ok := e.(*dns.EDNS0_COOKIE)
-		if !ok {
-			continue
-		}
-		if found {
-			return Option{}, true, fmt.Errorf("%w: more than one COOKIE option", ErrMalformed)
-		}
-		found, data = true, c.Cookie
-	}
-	if !found {
-		return Option{}, false, nil
+	data, found, err := cookieData(m)
+	if !found || err != nil {
+		return Option{}, found, err
 	}
 	raw, err := hex.DecodeString(data)
 	if err != nil {
@@ -80,6 +66,63 @@ func FromMsg(m *dns.Msg) (o Option, found bool, err error) {
 	}
 	o, err = ParseOption(raw)
 	return o, true, err
+}
+
+// cookieData returns the data of m's COOKIE option as miekg/dns holds it,
+// in hex. found is false when m has no OPT record or no COOKIE option; the
+// error wraps ErrMalformed when there is more than one.
+func cookieData(m *dns.Msg) (data string, found bool, err error) {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return "", false, nil
+	}
+	for _, e := range opt.Option {
+		c, ok := e.(*dns.EDNS0_COOKIE)
+		if !ok {
+			continue
+		}
+		if found {
+			return "", true, fmt.Errorf("%w: more than one COOKIE option", ErrMalformed)
+		}
+		found, data = true, c.Cookie
+	}
+	return data, found, nil
+}
+
+// parseHex is ParseOption of the hex option data, decoded into buf (the
+// returned Server aliases it) rather than into a new slice: the client
+// jar checks every reply's cookie this way without allocating. Its errors
+// are FromMsg's.
+func parseHex(buf *[clientCookieLen + maxServerCookieLen]byte, data string) (Option, error) {
+	if len(data)%2 != 0 {
+		return Option{}, fmt.Errorf("%w: not hex: odd length %d", ErrMalformed, len(data))
+	}
+	if n := len(data) / 2; n > len(buf) {
+		return Option{}, fmt.Errorf("%w: %d bytes, want 8 or 16 to 40", ErrMalformed, n)
+	}
+	for i := 0; i < len(data)/2; i++ {
+		hi, okHi := fromHexChar(data[2*i])
+		lo, okLo := fromHexChar(data[2*i+1])
+		if !okHi || !okLo {
+			return Option{}, fmt.Errorf("%w: not hex: %q", ErrMalformed, data)
+		}
+		buf[i] = hi<<4 | lo
+	}
+	return ParseOption(buf[:len(data)/2])
+}
+
+// fromHexChar returns the value of the hex digit c, either case, as
+// encoding/hex reads it.
+func fromHexChar(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // withCookie returns a shallow copy of m whose OPT record carries o as its

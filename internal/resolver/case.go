@@ -38,7 +38,8 @@ func restoreCase(m *dns.Msg, sent, plain string) {
 	if sent == plain || len(sent) != len(plain) {
 		return
 	}
-	starts := dns.Split(sent) // label offsets, the same in plain
+	var buf [maxStackLabels]int
+	starts := labelStarts(buf[:0], sent) // label offsets, the same in plain
 	fix := func(name *string) {
 		n := *name
 		for _, i := range starts {
@@ -59,49 +60,69 @@ func restoreCase(m *dns.Msg, sent, plain string) {
 		for _, rr := range section {
 			fix(&rr.Header().Name)
 			for _, name := range rdataNames(rr) {
-				fix(name)
+				if name != nil {
+					fix(name)
+				}
 			}
 		}
 	}
 }
 
 // rdataNames returns pointers to the domain names inside rr's data, for
-// the types a resolver caches or follows; other types have none it
-// touches.
-func rdataNames(rr dns.RR) []*string {
+// the types a resolver caches or follows, nil after the last (other types
+// have none it touches): an array, not a slice made for every record of
+// every reply.
+func rdataNames(rr dns.RR) [2]*string {
 	switch rr := rr.(type) {
 	case *dns.NS:
-		return []*string{&rr.Ns}
+		return [2]*string{&rr.Ns}
 	case *dns.CNAME:
-		return []*string{&rr.Target}
+		return [2]*string{&rr.Target}
 	case *dns.DNAME:
-		return []*string{&rr.Target}
+		return [2]*string{&rr.Target}
 	case *dns.PTR:
-		return []*string{&rr.Ptr}
+		return [2]*string{&rr.Ptr}
 	case *dns.MX:
-		return []*string{&rr.Mx}
+		return [2]*string{&rr.Mx}
 	case *dns.SOA:
-		return []*string{&rr.Ns, &rr.Mbox}
+		return [2]*string{&rr.Ns, &rr.Mbox}
 	case *dns.SRV:
-		return []*string{&rr.Target}
+		return [2]*string{&rr.Target}
 	case *dns.NAPTR:
-		return []*string{&rr.Replacement}
+		return [2]*string{&rr.Replacement}
 	case *dns.SVCB:
-		return []*string{&rr.Target}
+		return [2]*string{&rr.Target}
 	case *dns.HTTPS:
-		return []*string{&rr.Target}
+		return [2]*string{&rr.Target}
 	case *dns.KX:
-		return []*string{&rr.Exchanger}
+		return [2]*string{&rr.Exchanger}
 	case *dns.AFSDB:
-		return []*string{&rr.Hostname}
+		return [2]*string{&rr.Hostname}
 	case *dns.RP:
-		return []*string{&rr.Mbox, &rr.Txt}
+		return [2]*string{&rr.Mbox, &rr.Txt}
 	case *dns.MINFO:
-		return []*string{&rr.Rmail, &rr.Email}
+		return [2]*string{&rr.Rmail, &rr.Email}
 	case *dns.RRSIG:
-		return []*string{&rr.SignerName}
+		return [2]*string{&rr.SignerName}
 	case *dns.NSEC:
-		return []*string{&rr.NextDomain}
+		return [2]*string{&rr.NextDomain}
 	}
-	return nil
+	return [2]*string{}
+}
+
+// maxStackLabels is how many label offsets restoreCase keeps on the stack
+// (more, and they go to the heap): query names rarely have more labels.
+const maxStackLabels = 16
+
+// labelStarts appends to starts the offsets at which the labels of name
+// begin, as dns.Split returns them (none for the root), without making a
+// slice per reply.
+func labelStarts(starts []int, name string) []int {
+	if name == "." {
+		return starts
+	}
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		starts = append(starts, off)
+	}
+	return starts
 }

@@ -1,6 +1,8 @@
 package resolver
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -38,5 +40,18 @@ func TestRestoreCase(t *testing.T) {
 	}
 	if m.Question[0].Name != "alias.example.test." {
 		t.Errorf("question %q", m.Question[0].Name)
+	}
+}
+
+// TestLabelStartsAsSplit checks that labelStarts finds the label offsets
+// dns.Split does, escaped dots and more labels than the stack buffer
+// included.
+func TestLabelStartsAsSplit(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{".", "test.", "www.example.test.", `a\.b.Example.test.`, `x\\.y.`,
+		strings.Repeat("a.", maxStackLabels+3)} {
+		if got, want := labelStarts(nil, name), dns.Split(name); !slices.Equal(got, want) {
+			t.Errorf("%q: %v, dns.Split %v", name, got, want)
+		}
 	}
 }

@@ -225,12 +225,27 @@ func (q *query) setZone(zone string, ns []*dns.NS, glue []dns.RR) {
 	q.zone = dns.CanonicalName(zone)
 	q.servers, q.failures, q.fetches, q.gotEmpty, q.triedGlue = nil, nil, 0, false, false
 	q.minLabels = dns.CountLabel(q.zone) + 1
+	// The servers in one array, their pointers in one slice, their glue
+	// addresses in one more: three allocations per delegation rather
+	// than two per server and the slices' regrowths.
+	n := min(len(ns), maxNSNames)
+	all := make([]nsServer, 0, n)
+	q.servers = make([]*nsServer, 0, n)
+	var glueAddrs []netip.Addr
+	if len(glue) > 0 {
+		glueAddrs = make([]netip.Addr, 0, len(glue))
+	}
 	for _, rr := range ns {
 		name := dns.CanonicalName(rr.Ns)
 		if len(q.servers) == maxNSNames || slices.ContainsFunc(q.servers, func(s *nsServer) bool { return s.name == name }) {
 			continue
 		}
-		s := &nsServer{name: name, addrs: q.usable(addrsOf(glue, name))}
+		from := len(glueAddrs)
+		glueAddrs = appendAddrsOf(glueAddrs, glue, name)
+		// Capped at its own addresses: an append to them (servers.go)
+		// copies rather than overwrite the next server's.
+		all = append(all, nsServer{name: name, addrs: q.usable(glueAddrs[from:len(glueAddrs):len(glueAddrs)])})
+		s := &all[len(all)-1]
 		if len(s.addrs) == 0 {
 			s.addrs = q.cachedAddrs(name)
 		}
@@ -321,7 +336,11 @@ func (q *query) shuffle() {
 
 // addrsOf returns the addresses that A and AAAA records in rrs give name.
 func addrsOf(rrs []dns.RR, name string) []netip.Addr {
-	var out []netip.Addr
+	return appendAddrsOf(nil, rrs, name)
+}
+
+// appendAddrsOf is addrsOf appending to out.
+func appendAddrsOf(out []netip.Addr, rrs []dns.RR, name string) []netip.Addr {
 	for _, rr := range rrs {
 		if !strings.EqualFold(rr.Header().Name, name) {
 			continue

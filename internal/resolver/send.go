@@ -31,7 +31,7 @@ func (q *query) send(ctx context.Context) {
 	q.b.sends++
 	q.sends++
 	m, plain, randomised := q.buildQuery()
-	actx, cancel := q.attemptContext(ctx)
+	actx, cancel := q.r.attemptContext(ctx)
 	start := q.r.cfg.Now()
 	reply, err := q.r.cfg.Exchange(actx, netip.AddrPortFrom(q.server, 53), m, q.useTCP)
 	cancel()
@@ -82,11 +82,11 @@ func (q *query) send(ctx context.Context) {
 // upstream query, with its timer and its entry in the parent's children,
 // was a tenth of the bytes the cold path allocated. Tests that shorten
 // the attempt time, or bring their own exchange, get the context.
-func (q *query) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if q.r.ownExchange && q.r.attemptTime == attemptTimeout {
+func (r *Resolver) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.ownExchange && r.attemptTime == attemptTimeout {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, q.r.attemptTime)
+	return context.WithTimeout(ctx, r.attemptTime)
 }
 
 // buildQuery makes the upstream query: the minimised or full name, in
@@ -100,18 +100,37 @@ func (q *query) buildQuery() (*dns.Msg, string, bool) {
 	if randomised {
 		name = q.randomCase(plain)
 	}
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.Question[0].Qclass = q.qclass
-	m.RecursionDesired = false
+	u := new(upstreamQuery)
+	m := &u.msg
+	m.Id = dns.Id() // Exchange sends its own random ID; this one is for in-memory exchanges
+	u.question[0] = dns.Question{Name: name, Qtype: qtype, Qclass: q.qclass}
+	m.Question = u.question[:]
 	if !q.r.infra.NoEDNS(q.server) {
 		// With a Validator every query carries DO, so that the reply
 		// holds the signatures and denial records the validator needs
 		// (keepSigned): one upstream query per name, as Unbound asks.
-		m.SetEdns0(udpSize, q.r.cfg.Validator != nil)
+		u.opt.Hdr = dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}
+		u.opt.SetUDPSize(udpSize)
+		if q.r.cfg.Validator != nil {
+			u.opt.SetDo()
+		}
+		u.extra[0] = &u.opt
+		m.Extra = u.extra[:]
 		q.r.addCookie(m, q.server)
 	}
 	return m, plain, randomised
+}
+
+// upstreamQuery is the message buildQuery makes, with its question
+// section and OPT record, in one allocation rather than four (message,
+// question slice, OPT record, additional section): the same message
+// m.SetQuestion and m.SetEdns0 make, RD clear. Nothing appends to its
+// sections in place: their capacity is their length.
+type upstreamQuery struct {
+	msg      dns.Msg
+	question [1]dns.Question
+	extra    [1]dns.RR
+	opt      dns.OPT
 }
 
 // sendName returns the name and type to ask: with QNAME minimisation

@@ -30,7 +30,7 @@ func (r *Resolver) resolve(ctx context.Context, question dns.Question, tracing b
 }
 
 func (r *Resolver) resolveChecked(ctx context.Context, question dns.Question, tracing, unchecked bool) Result {
-	ctx, cancel := context.WithTimeout(ctx, r.queryTime)
+	ctx, cancel := withQueryDeadline(ctx, r.queryTime) // no timer per query (querycontext.go)
 	defer cancel()
 	b := &budget{active: map[qkey]bool{}, tracing: tracing, hook: r.cfg.Trace}
 	if !unchecked && r.cfg.Validator != nil {

@@ -358,7 +358,7 @@ func (r *Resolver) exchangeDO(ctx context.Context, b *budget, server netip.Addr,
 			return nil, errFetchLimit
 		}
 		b.sends++
-		actx, cancel := context.WithTimeout(ctx, r.attemptTime)
+		actx, cancel := r.attemptContext(ctx)
 		reply, err := r.cfg.Exchange(actx, netip.AddrPortFrom(server, 53), m, tcp)
 		cancel()
 		switch {

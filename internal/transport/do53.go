@@ -250,11 +250,11 @@ func decodesAsIs(name string) bool {
 // reads datagrams until one matches q, the deadline passes or
 // maxNearMisses non-matching ones arrived.
 func (d *Do53) exchangeUDP(ctx context.Context, q *dns.Msg, wire []byte, out *Outcome) (*dns.Msg, error) {
-	conn, done, err := d.dial(ctx, "udp")
+	conn, stop, err := d.dial(ctx, "udp")
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer release(conn, stop)
 	if _, err := conn.Write(wire); err != nil {
 		return nil, d.attemptErr(ctx, "udp", err, 0)
 	}
@@ -282,11 +282,11 @@ func (d *Do53) exchangeUDP(ctx context.Context, q *dns.Msg, wire []byte, out *Ou
 // exchangeTCP sends wire with its length prefix on a fresh connection and
 // reads framed messages until one matches q.
 func (d *Do53) exchangeTCP(ctx context.Context, q *dns.Msg, wire []byte, out *Outcome) (*dns.Msg, error) {
-	conn, done, err := d.dial(ctx, "tcp")
+	conn, stop, err := d.dial(ctx, "tcp")
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer release(conn, stop)
 	framed := make([]byte, 2+len(wire))
 	binary.BigEndian.PutUint16(framed, uint16(len(wire)))
 	copy(framed[2:], wire)
@@ -329,9 +329,10 @@ type datagramConn interface {
 var replyBufs = sync.Pool{New: func() any { b := make([]byte, maxUDPReply); return &b }}
 
 // dial opens a connection for one attempt, bounded by the attempt's
-// deadline and by ctx. The returned func releases it. UDP without Dial
-// or LocalAddr goes through connectedUDP where the system has it.
-func (d *Do53) dial(ctx context.Context, network string) (datagramConn, func(), error) {
+// deadline and by ctx. release(conn, stop) lets it go; stop is nil when
+// nothing watches ctx. UDP without Dial or LocalAddr goes through
+// connectedUDP where the system has it.
+func (d *Do53) dial(ctx context.Context, network string) (datagramConn, func() bool, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -352,12 +353,21 @@ func (d *Do53) dial(ctx context.Context, network string) (datagramConn, func(), 
 		// The deadline set above already ends the attempt no later than
 		// ctx's; cancelling ctx earlier is seen at the next attempt. (A
 		// resolver's queries all have deadlines: this saves a callback
-		// per upstream query.)
-		return conn, func() { conn.Close() }, nil
+		// per upstream query, and a func to release it.)
+		return conn, nil, nil
 	}
 	// Cancelling ctx unblocks reads and writes at once.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	return conn, func() { stop(); conn.Close() }, nil
+	return conn, stop, nil
+}
+
+// release ends an attempt: it stops watching the context (stop, when
+// dial set one) and closes the connection.
+func release(conn io.Closer, stop func() bool) {
+	if stop != nil {
+		stop()
+	}
+	conn.Close()
 }
 
 // open makes the attempt's connection: connectedUDP for UDP to an IP
