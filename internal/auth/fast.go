@@ -26,9 +26,11 @@ const (
 	fastCacheMaxBytes = 64 << 20
 
 	// fastEntryOverhead is what one cache entry costs besides its key,
-	// reply and rate limiting key name octets: the map slot with the
-	// entry in it, and the rate limiting key, rounded up.
-	fastEntryOverhead = 128
+	// reply and rate limiting key name octets: its share of the cache's
+	// table (a slot of 72 octets: the key's header, the entry by value and
+	// the hash tag, with the table at its sparsest, 3/8 full, just after
+	// it doubled: 192) and the rate limiting key (32).
+	fastEntryOverhead = 224
 )
 
 // FastPath answers the most common queries from precompiled wire replies,
