@@ -134,6 +134,11 @@ func (c *Cache[E]) Put(h uint64, key string, e E) {
 	if tb != nil {
 		if i, old := tb.find(t, key); old != nil {
 			sh.bytes -= cost(key, old.e)
+			if sh.bytes+n <= c.shardBytes {
+				tb.cells[i].rec.Store(&record[E]{key: key, e: e}) // readers see the old record or the new
+				sh.bytes += n
+				return
+			}
 			tb.remove(i)
 			sh.count--
 		}
