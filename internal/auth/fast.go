@@ -26,9 +26,11 @@ const (
 	fastCacheMaxBytes = 64 << 20
 
 	// fastEntryOverhead is what one cache entry costs besides its key,
-	// reply and rate limiting key name octets: the map slot with the
-	// entry in it, and the rate limiting key, rounded up.
-	fastEntryOverhead = 128
+	// reply and rate limiting key name octets: its record in the cache
+	// (the key's header and the entry by value: 64), its share of the
+	// cache's table of 16-octet cells at its sparsest, 3/8 full, just
+	// after it doubled (43), and the rate limiting key (32), rounded up.
+	fastEntryOverhead = 160
 )
 
 // FastPath answers the most common queries from precompiled wire replies,
@@ -37,7 +39,7 @@ const (
 // the Server's Answer gives, byte for byte: each is produced by Answer
 // once, packed, and kept, keyed by the zone set being served and the
 // query's lowercase name, type, EDNS presence and DO bit. A hit costs a
-// hash, a map lookup under a read lock and a copy, and allocates nothing.
+// hash, a table lookup without a lock and a copy, and allocates nothing.
 //
 //	engine, err := auth.New(cfg)
 //	...

@@ -25,10 +25,10 @@ func newFastCache(set *zone.Set) *fastCache {
 //
 // A hit is bound by memory latency, not by instructions: the server's
 // system calls between two queries push the cache out of the processor's
-// caches. So an entry is small and kept by value in the cache's map,
-// where the lookup has just found its key, and its reply octets follow
-// the key's in one buffer (adopt); a hit then touches the map's slot, the
-// key and the reply, and no entry elsewhere.
+// caches. So an entry is small and kept by value in the cache's record,
+// beside its key, and its reply octets follow the key's in one buffer
+// (adopt); a hit then touches the table's cell, the record, and the key
+// and reply, and no entry elsewhere.
 type fastEntry struct {
 	// wire is the reply; nil when queries with this key must always go
 	// to the engine (see compile).

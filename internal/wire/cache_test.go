@@ -110,3 +110,72 @@ func TestCacheConcurrent(t *testing.T) {
 		t.Errorf("%d octets cached, budget %d", b, 1<<16)
 	}
 }
+
+// TestCacheProbeRuns puts many keys into one shard, some sharing a hash,
+// removes every third and checks that each key left is still found and
+// each removed one is gone: growth and backward-shift deletion keep the
+// probe runs whole.
+func TestCacheProbeRuns(t *testing.T) {
+	t.Parallel()
+	c := NewCache[*entry](1 << 30)
+	const n = 3000
+	hash := func(i int) uint64 { return uint64(i/3) * shards } // one shard, three keys per hash
+	entries := make([]*entry, n)
+	for i := range n {
+		entries[i] = &entry{reply: []byte{byte(i)}}
+		c.Put(hash(i), fmt.Sprintf("k%d", i), entries[i])
+	}
+	for i := 0; i < n; i += 3 {
+		c.Remove(hash(i), []byte(fmt.Sprintf("k%d", i)))
+	}
+	for i := range n {
+		e, ok := c.Get(hash(i), []byte(fmt.Sprintf("k%d", i)))
+		switch {
+		case i%3 == 0 && ok:
+			t.Fatalf("k%d found after Remove", i)
+		case i%3 != 0 && (!ok || e != entries[i]):
+			t.Fatalf("k%d: Get = %v, %v; want its entry", i, e, ok)
+		}
+	}
+	if got, _ := c.Size(); got != n-n/3 {
+		t.Errorf("Size = %d entries, want %d", got, n-n/3)
+	}
+}
+
+// TestCacheReadersNeverSeeAnotherKeysEntry gets while writers put, replace
+// and remove keys sharing hashes, moving records around the table: a Get
+// may miss a key being moved, but whatever it returns is the entry of the
+// key asked. Under -race it also checks that the lock-free reads are
+// atomic.
+func TestCacheReadersNeverSeeAnotherKeysEntry(t *testing.T) {
+	t.Parallel()
+	c := NewCache[*entry](1 << 16) // small: shards are emptied too
+	const keys = 200
+	hash := func(k int) uint64 { return uint64(k%7) * shards } // one shard, many collisions
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for i := range 5000 {
+				k := (i*7 + g) % keys
+				key := fmt.Sprintf("k%d", k)
+				if i%4 == 3 {
+					c.Remove(hash(k), []byte(key))
+				} else {
+					c.Put(hash(k), key, &entry{reply: []byte(key)})
+				}
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			for i := range 20000 {
+				key := fmt.Sprintf("k%d", i%keys)
+				if e, ok := c.Get(hash(i%keys), []byte(key)); ok && string(e.reply) != key {
+					t.Errorf("Get(%s) returned the entry of %s", key, e.reply)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -11,7 +11,7 @@
 // but for the message ID, a few header flags, the spelling of the
 // question name and, in a resolver, the TTLs. A fast path keeps that reply
 // as octets and, per query, copies it and patches those fields in place: a
-// hash, a map lookup under a read lock and a copy, with no allocation.
+// hash, a table lookup without a lock and a copy, with no allocation.
 //
 // # What is parsed
 //
@@ -35,8 +35,9 @@
 //
 // # The cache, and the doorkeeper against random subdomains
 //
-// [Cache] is a map from keys to replies, split into independently locked
-// shards, each with an equal share of a budget in octets. A shard about
+// [Cache] is a hash table from keys to replies, split into shards, each
+// with an equal share of a budget in octets, its own writers' lock and
+// readers that take no lock at all (see Cache for why). A shard about
 // to go over its share is emptied first: simple, and it bounds memory
 // whatever the queries.
 //

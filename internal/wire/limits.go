@@ -8,6 +8,11 @@ const (
 	// UDP readers on several cores rarely touch the same lock.
 	shards = 64
 
+	// minShardSlots is the size of a shard's table when it is created or
+	// emptied: small, so that an idle cache costs little (64 shards of a
+	// few hundred octets), and a power of two, as the table's sizes are.
+	minShardSlots = 8
+
 	// doorkeeperBits is the size of a Doorkeeper's Bloom filter (two bits
 	// per key). Names asked once, as in a random-subdomain attack, cost a
 	// fast path a hash and two bit sets, and no entry, but for the
