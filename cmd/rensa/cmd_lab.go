@@ -27,7 +27,7 @@ attacks a deliberately weakened setup, then rensa's defaults, narrates
 the steps of the guide's diagram and prints the measured figures and a
 verdict per setting: the attack must succeed where the defence is off
 and fail where it is on. Nothing outside 127.0.0.0/8 and ::1 is ever
-contacted; each scenario is bounded in time (60 s, short: 10 s) and in
+contacted; each scenario is bounded in time (60 s, short: 30 s) and in
 the packets its attackers send.
 
 Without NAME, list the scenarios. "all" runs the tour and ends with a
