@@ -22,10 +22,42 @@ func Canonical(name string) string {
 	return strings.ToLower(dns.Fqdn(name))
 }
 
-// IsSubdomain reports whether child is parent or below it. Both names are
-// compared case-insensitively.
+// IsSubdomain reports whether child is parent or below it, as
+// dns.IsSubDomain(parent, child) does (ASCII case ignored, an escaped dot
+// no label separator), without splitting both names into label offsets:
+// the resolver's bailiwick checks and every signature verification ask it,
+// and the two slices dns.IsSubDomain allocates were the most frequent
+// allocation of a cache miss. Names that are not fully qualified go to
+// dns.IsSubDomain.
 func IsSubdomain(child, parent string) bool {
-	return dns.IsSubDomain(parent, child)
+	if !dns.IsFqdn(parent) || !dns.IsFqdn(child) {
+		return dns.IsSubDomain(parent, child)
+	}
+	switch {
+	case parent == ".":
+		return true
+	case len(child) < len(parent):
+		return false
+	case len(child) == len(parent):
+		return EqualFold(child, parent)
+	}
+	dot := len(child) - len(parent) - 1
+	return child[dot] == '.' && !escaped(child, dot) && EqualFold(child[dot+1:], parent)
+}
+
+// EqualFold reports whether a and b are equal with ASCII letters folded,
+// as DNS compares names (RFC 4343); other octets must be equal. Unlike
+// strings.EqualFold it folds nothing outside A-Z.
+func EqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Parent returns the name with its leftmost label removed, and "." for the

@@ -221,7 +221,7 @@ func sigMatches(sig *dns.RRSIG, rrset []dns.RR) error {
 		return fmt.Errorf("%w: RRSIG covers %s, not %s", ErrSignatureMismatch, dns.Type(sig.TypeCovered), dns.Type(h.Rrtype))
 	case int(sig.Labels) > dns.CountLabel(h.Name):
 		return fmt.Errorf("%w: RRSIG labels %d, owner %s has %d", ErrSignatureMismatch, sig.Labels, h.Name, dns.CountLabel(h.Name))
-	case !isSubdomain(h.Name, sig.SignerName):
+	case !dnsname.IsSubdomain(h.Name, sig.SignerName):
 		return fmt.Errorf("%w: signer %s is not above the owner %s", ErrSignatureMismatch, sig.SignerName, h.Name)
 	}
 	for _, rr := range rrset {
@@ -237,43 +237,7 @@ func sigMatches(sig *dns.RRSIG, rrset []dns.RR) error {
 // the check of every verification, so it makes no lower-case copies
 // (a 0x20 reply's owner names are in mixed case).
 func sameName(a, b string) bool {
-	return equalFoldASCII(dns.Fqdn(a), dns.Fqdn(b))
-}
-
-// equalFoldASCII reports whether a and b are equal with their ASCII
-// letters compared without case.
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// isSubdomain reports whether child is parent or below it, label by
-// label without case, as dns.IsSubDomain(parent, child) does but without
-// splitting both names into new slices.
-func isSubdomain(child, parent string) bool {
-	p := dns.CountLabel(parent)
-	if p == 0 {
-		return true // the root is above every name
-	}
-	if dns.CountLabel(child) < p {
-		return false
-	}
-	off, _ := dns.PrevLabel(child, p)
-	return equalFoldASCII(child[off:], parent)
+	return dnsname.EqualFold(dns.Fqdn(a), dns.Fqdn(b))
 }
 
 // sigTime checks that now lies within the validity period of sig, in

@@ -259,28 +259,6 @@ func TestSignedDataScratchReuse(t *testing.T) {
 	}
 }
 
-// subdomainCases are pairs of names for the subdomain checks: equal,
-// below, beside, case, escaped dots, the root.
-var subdomainCases = [][2]string{
-	{"www.example.test.", "example.test."}, {"example.test.", "example.test."},
-	{"WWW.Example.TEST.", "example.test."}, {"www.example.test.", "EXAMPLE.test."},
-	{"wwwexample.test.", "example.test."}, {"example.test.", "www.example.test."},
-	{`a\.example.test.`, "example.test."}, {`a\\.example.test.`, "example.test."},
-	{`a\.example.test.`, `a\.example.test.`}, {`x.a\.example.test.`, `a\.example.test.`},
-	{"www.example.test.", "."}, {".", "."}, {".", "test."}, {"test.", "test."},
-	{"www.example.test", "example.test."}, {"www.example.test.", "example.test"}, {"www.example.test", "example.test"}, {"a.b.c.d.", "c.d."}, {"a.b.c.d.", "b.c.e."},
-}
-
-// TestIsSubdomainAgreesWithMiekg holds isSubdomain to dns.IsSubDomain.
-func TestIsSubdomainAgreesWithMiekg(t *testing.T) {
-	t.Parallel()
-	for _, c := range subdomainCases {
-		if got, want := isSubdomain(c[0], c[1]), dns.IsSubDomain(c[1], c[0]); got != want {
-			t.Errorf("isSubdomain(%q, %q) = %v, dns.IsSubDomain says %v", c[0], c[1], got, want)
-		}
-	}
-}
-
 // TestAppendDERSignature holds appendDERSignature to encoding/asn1's
 // encoding of the same two integers: leading zeros, high bits, zero.
 func TestAppendDERSignature(t *testing.T) {

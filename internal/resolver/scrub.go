@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/dnsname"
 	"github.com/rensa-dns/rensa/internal/resolver/cache"
 )
 
@@ -50,7 +51,7 @@ func scrub(rrs []dns.RR, zone string) []dns.RR {
 	var out []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
-		if h.Rrtype == dns.TypeOPT || !isSubDomain(zone, dns.CanonicalName(h.Name)) {
+		if h.Rrtype == dns.TypeOPT || !dnsname.IsSubdomain(dns.CanonicalName(h.Name), zone) {
 			continue
 		}
 		rr = dns.Copy(rr)
@@ -105,7 +106,7 @@ func classify(zone string, sent, reply *dns.Msg) classified {
 		c.kind = replyAnswer
 		return c
 	}
-	inZone := isSubDomain(zone, c.target)
+	inZone := dnsname.IsSubdomain(c.target, zone)
 	authority := scrub(reply.Ns, zone)
 	if !inZone || c.loop {
 		c.kind = replyChain
@@ -204,7 +205,7 @@ func rrset(rrs []dns.RR, name string, qtype uint16) []dns.RR {
 func findDNAME(rrs []dns.RR, name string) *dns.DNAME {
 	for _, rr := range rrs {
 		d, ok := rr.(*dns.DNAME)
-		if ok && d.Hdr.Name != name && isSubDomain(d.Hdr.Name, name) {
+		if ok && d.Hdr.Name != name && dnsname.IsSubdomain(name, d.Hdr.Name) {
 			return d
 		}
 	}
@@ -215,7 +216,7 @@ func findDNAME(rrs []dns.RR, name string) *dns.DNAME {
 // ancestor of it: the zone that denies name.
 func findSOA(authority []dns.RR, name string) *dns.SOA {
 	for _, rr := range authority {
-		if s, ok := rr.(*dns.SOA); ok && isSubDomain(s.Hdr.Name, name) {
+		if s, ok := rr.(*dns.SOA); ok && dnsname.IsSubdomain(name, s.Hdr.Name) {
 			return s
 		}
 	}
@@ -242,7 +243,7 @@ func referral(authority, extra []dns.RR, zone, name string) (cache.Delegation, b
 		}
 		d.NS = append(d.NS, ns)
 	}
-	if d.Zone == "" || d.Zone == zone || !isSubDomain(zone, d.Zone) || !isSubDomain(d.Zone, name) {
+	if d.Zone == "" || d.Zone == zone || !dnsname.IsSubdomain(d.Zone, zone) || !dnsname.IsSubdomain(name, d.Zone) {
 		return cache.Delegation{}, false
 	}
 	for _, rr := range extra {

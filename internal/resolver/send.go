@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/rensa-dns/rensa/internal/dnsname"
 	"github.com/rensa-dns/rensa/internal/resolver/cache"
 	"github.com/rensa-dns/rensa/internal/transport"
 )
@@ -225,7 +226,7 @@ func (q *query) keepSigs(reply *dns.Msg) {
 	var sets map[set][]*dns.RRSIG
 	for _, rr := range reply.Answer {
 		sig, ok := rr.(*dns.RRSIG)
-		if !ok || !isSubDomain(q.zone, dns.CanonicalName(sig.Hdr.Name)) {
+		if !ok || !dnsname.IsSubdomain(dns.CanonicalName(sig.Hdr.Name), q.zone) {
 			continue
 		}
 		if sets == nil {

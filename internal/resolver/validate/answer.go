@@ -86,7 +86,7 @@ func unproven(f *failure, rcode int, answer, authority []dns.RR) Verdict {
 // that name itself does not exist.
 func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	signer := rs.signer()
-	if signer != "" && !within(rs.name, signer) {
+	if signer != "" && !dnsname.IsSubdomain(rs.name, signer) {
 		return bogus(dns.ExtendedErrorCodeDNSBogus, "%s is signed by %s, which is not above it", rs.name, signer)
 	}
 	zone, keys, f := st.zoneOf(holder(rs.name, rs.rtype), signer)
@@ -119,21 +119,6 @@ func (st *state) positive(rs *rrset, name string, auth []*rrset) *failure {
 	}
 	st.step(zone, denialName(p), "wildcard expansion for "+name, name+" does not exist, so the wildcard applies", f)
 	return f
-}
-
-// within reports whether the canonical name name is zone or below it:
-// dnsname.IsSubdomain for canonical names, without splitting them into
-// new slices (every validated answer asks it).
-func within(name, zone string) bool {
-	z := dnsname.Labels(zone)
-	if z == 0 {
-		return true // the root is above every name
-	}
-	if dnsname.Labels(name) < z {
-		return false
-	}
-	off, _ := dns.PrevLabel(name, z)
-	return name[off:] == zone
 }
 
 // holder returns the name whose zone holds the records of type t at
