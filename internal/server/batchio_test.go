@@ -62,6 +62,20 @@ func goroutineID() string {
 	return id
 }
 
+// startWaitingReader starts a goroutine reading one batch from io and returns, once that
+// reader waits for input, the channel its read's error will arrive on.
+func startWaitingReader(t *testing.T, io batchIO) <-chan error {
+	t.Helper()
+	reader, read := make(chan string, 1), make(chan error, 1)
+	go func() { // owned by the test: it ends when the read returns
+		reader <- goroutineID()
+		_, err := io.readBatch(newDatagrams(4, 16))
+		read <- err
+	}()
+	waitBlockedInRead(t, <-reader)
+	return read
+}
+
 // waitBlockedInRead returns once goroutine id waits in readBatch for input: parked on Go's
 // poller ("IO wait") or in a blocking system call, as the goroutine dump shows. Polling the
 // runtime's state is how the test knows that what it does next meets a waiting reader.
@@ -257,13 +271,7 @@ func TestBatchIOStopReads(t *testing.T) {
 			srv := openLoopback(t, open, "127.0.0.1:0")
 			client := listenLoopback(t, "127.0.0.1:0")
 			io := srv.newIO(4)
-			reader, read := make(chan string, 1), make(chan error, 1)
-			go func() {
-				reader <- goroutineID()
-				_, err := io.readBatch(newDatagrams(4, 16))
-				read <- err
-			}()
-			waitBlockedInRead(t, <-reader)
+			read := startWaitingReader(t, io)
 			srv.stopReads()
 			select {
 			case err := <-read:

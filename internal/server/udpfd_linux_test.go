@@ -234,13 +234,7 @@ func TestUDPFDUnwatchedWhileBusy(t *testing.T) {
 		return bytes.Contains(b, fmt.Appendf(nil, "tfd: %8d ", s.fd))
 	}
 	io := s.newIO(4)
-	reader, read := make(chan string, 1), make(chan error, 1)
-	go func() {
-		reader <- goroutineID()
-		_, err := io.readBatch(newDatagrams(4, 16))
-		read <- err
-	}()
-	waitBlockedInRead(t, <-reader)
+	read := startWaitingReader(t, io)
 	if !watched() {
 		t.Error("the socket is not watched while its reader waits")
 	}
