@@ -83,41 +83,13 @@ start_rensa() {
 # start_unbound starts Unbound; validating (VALIDATE=1) it runs with
 # aggressive-nsec off, so that each name is a real cache miss
 # (start_unbound_aggr keeps Unbound's default, aggressive-nsec on).
-start_unbound() {
-	local modules="iterator" anchor="" aggr="${UNBOUND_AGGRESSIVE:-no}"
-	if [ "$VALIDATE" = 1 ]; then
-		modules="validator iterator"
-		anchor="trust-anchor-file: \"$WORK/anchor\""
-	fi
-	cat >"$WORK/unbound.conf" <<CONF
-server:
-	verbosity: 0
-	interface: $ADDR
-	port: $PORT
-$(unbound_conf_common)
-	module-config: "$modules"
-	$anchor
-	aggressive-nsec: $aggr
-CONF
-	start_unbound_conf
-}
+start_unbound() { start_unbound_resolver "$VALIDATE" "${UNBOUND_AGGRESSIVE:-no}"; }
 
 # start_unbound_aggr is Unbound with aggressive-nsec on (its default): a
 # validated wildcard answer, with the NSEC
 # proving the name absent, lets it answer the other names under the
 # wildcard from its cache (RFC 8198 §5.3), without asking upstream.
 start_unbound_aggr() { UNBOUND_AGGRESSIVE=yes start_unbound; }
-
-wait_ready() {
-	for _ in $(seq 1 100); do
-		if dig +short +time=1 +tries=1 -p "$PORT" @"$ADDR" www.example.test. A 2>/dev/null | grep -q '^[0-9]'; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "bench-resolver: resolver did not become ready" >&2
-	return 1
-}
 
 # dnsperf_run FILE ARGS... runs dnsperf from CPU 0 and prints its report.
 dnsperf_run() {
@@ -131,7 +103,7 @@ bench_hits() {
 	local name="$1" list=""
 	for _ in $(seq 1 "$RUNS"); do
 		"start_$name"
-		wait_ready
+		wait_resolver_ready
 		dnsperf_run "$WORK/hit.txt" -n 1 -c 4 -q 100 >/dev/null # warm the cache
 		local qps
 		if [ "$TOOL" = qgen ]; then
@@ -149,7 +121,7 @@ bench_hits() {
 cold_once() {
 	local name="$1" list="$2" i="$3"
 	"start_$name"
-	wait_ready
+	wait_resolver_ready
 	dnsperf_run "$list" -n 1 -c 1 -q "$COLD_INFLIGHT" >"$WORK/$(basename "$list" .txt)-$name.$i"
 	# After the run, so that the check warms nothing the run uses.
 	if [ "$VALIDATE" = 1 ]; then check_validating "$name"; fi

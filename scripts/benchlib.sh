@@ -83,6 +83,42 @@ unbound_conf_common() {
 CONF
 }
 
+# start_unbound_resolver writes the Unbound configuration of the resolver
+# benchmarks (plain UDP on $ADDR:$PORT) and starts it on CPU 1: validating
+# with the testbed's anchor ($WORK/anchor) when $1 is 1, aggressive-nsec
+# set to $2 (yes or no).
+start_unbound_resolver() {
+	local modules="iterator" anchor=""
+	if [ "$1" = 1 ]; then
+		modules="validator iterator"
+		anchor="trust-anchor-file: \"$WORK/anchor\""
+	fi
+	cat >"$WORK/unbound.conf" <<CONF
+server:
+	verbosity: 0
+	interface: $ADDR
+	port: $PORT
+$(unbound_conf_common)
+	module-config: "$modules"
+	$anchor
+	aggressive-nsec: $2
+CONF
+	start_unbound_conf
+}
+
+# wait_resolver_ready waits, at most 10 s, until the resolver on
+# $ADDR:$PORT answers www.example.test. A.
+wait_resolver_ready() {
+	for _ in $(seq 1 100); do
+		if dig +short +time=1 +tries=1 -p "$PORT" @"$ADDR" www.example.test. A 2>/dev/null | grep -q '^[0-9]'; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "$BENCH: resolver did not become ready" >&2
+	return 1
+}
+
 # start_unbound_conf appends what lets Unbound resolve the testbed
 # (test. is special-use, the servers are on loopback) to
 # $WORK/unbound.conf and starts it on CPU 1.

@@ -54,41 +54,13 @@ start_rensa_bin() {
 start_rensa() { start_rensa_bin ./bin/rensa; }
 start_rensa_base() { start_rensa_bin "$BASE_BIN"; }
 
-start_unbound() {
-	local modules="iterator" anchor=""
-	if [ "$VALIDATED" = 1 ]; then
-		modules="validator iterator"
-		anchor="trust-anchor-file: \"$WORK/anchor\""
-	fi
-	cat >"$WORK/unbound.conf" <<CONF
-server:
-	verbosity: 0
-	interface: $ADDR
-	port: $PORT
-$(unbound_conf_common)
-	module-config: "$modules"
-	$anchor
-	aggressive-nsec: no
-CONF
-	start_unbound_conf
-}
-
-wait_ready() {
-	for _ in $(seq 1 100); do
-		if dig +short +time=1 +tries=1 -p "$PORT" @"$ADDR" www.example.test. A 2>/dev/null | grep -q '^[0-9]'; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "$BENCH: resolver did not become ready" >&2
-	return 1
-}
+start_unbound() { start_unbound_resolver "$VALIDATED" no; }
 
 # run_once NAME I prints "NAME I seconds cpu_ns completed" for one run.
 run_once() {
 	local name="$1" i="$2" c0 c1 out pp=""
 	"start_$name"
-	wait_ready
+	wait_resolver_ready
 	c0=$(thread_ns "$SERVER_PID")
 	if [ "$PERF" = "$name" ]; then
 		perf record -q -F 4999 -g -p "$SERVER_PID" -o "$WORK/perf.$i.data" 2>/dev/null &
