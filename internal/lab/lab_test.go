@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 )
 
 // runShort runs the named scenario in Short mode and checks that every
@@ -166,6 +167,37 @@ func TestEncrypted(t *testing.T) {
 		set := mustSetting(t, rep, s.name, s.succeeded)
 		if v, _ := set.Figure("names looked up (answered)"); v != float64(len(encryptedNames)) {
 			t.Errorf("%s: %v names answered, want %d", s.name, v, len(encryptedNames))
+		}
+	}
+}
+
+// deadlineScenario records the deadline Run gives it and returns at once.
+type deadlineScenario struct{ deadline time.Time }
+
+func (*deadlineScenario) Name() string    { return "deadline" }
+func (*deadlineScenario) Summary() string { return "records its deadline" }
+func (d *deadlineScenario) Run(ctx context.Context, _ *Env, _ Narrator) (Report, error) {
+	d.deadline, _ = ctx.Deadline()
+	return Report{}, nil
+}
+
+// TestRunBoundsEachScenario checks the time bound Run puts on a scenario:
+// ScenarioTimeout for the full tour, ShortScenarioTimeout in Short mode.
+func TestRunBoundsEachScenario(t *testing.T) {
+	t.Parallel()
+	for _, short := range []bool{false, true} {
+		want := ScenarioTimeout
+		if short {
+			want = ShortScenarioTimeout
+		}
+		s := &deadlineScenario{}
+		before := time.Now()
+		if _, err := Run(context.Background(), s, NewEnv(Config{Short: short}), NewNarrator(nil)); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		if s.deadline.Before(before.Add(want)) || s.deadline.After(after.Add(want)) {
+			t.Errorf("short=%v: the scenario's deadline is %v after Run was called, want %v", short, s.deadline.Sub(before), want)
 		}
 	}
 }
