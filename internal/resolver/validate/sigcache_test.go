@@ -16,24 +16,13 @@ import (
 // afresh and fails.
 func TestVerifiedSigsRemembers(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	key := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.test.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
-		Flags: 256, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
-	priv, err := key.Generate(256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := dns.Copy(key).(*dns.DNSKEY)
-	if _, err := other.Generate(256); err != nil {
-		t.Fatal(err)
-	}
 	nsec, err := dns.NewRR("exists.wild.example.test. 300 IN NSEC mail.example.test. TXT RRSIG NSEC")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: "exists.wild.example.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300},
-		KeyTag: key.KeyTag(), SignerName: "example.test.", Algorithm: dns.ECDSAP256SHA256,
-		Inception: uint32(now.Add(-time.Hour).Unix()), Expiration: uint32(now.Add(time.Hour).Unix())}
-	if err := sig.Sign(priv.(crypto.Signer), []dns.RR{nsec}); err != nil {
+	key, sig := signedByTestKey(t, nsec, now)
+	other := dns.Copy(key).(*dns.DNSKEY)
+	if _, err := other.Generate(256); err != nil {
 		t.Fatal(err)
 	}
 	var c verifiedSigs
@@ -70,22 +59,11 @@ func TestVerifiedSigsRemembers(t *testing.T) {
 // RRSIG is not taken for an expansion.
 func TestVerifiedSigsWildcard(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	key := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.test.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
-		Flags: 256, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
-	priv, err := key.Generate(256)
-	if err != nil {
-		t.Fatal(err)
-	}
 	wild, err := dns.NewRR("*.wild.example.test. 3600 IN A 192.0.2.99")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: "*.wild.example.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 3600},
-		KeyTag: key.KeyTag(), SignerName: "example.test.", Algorithm: dns.ECDSAP256SHA256,
-		Inception: uint32(now.Add(-time.Hour).Unix()), Expiration: uint32(now.Add(time.Hour).Unix())}
-	if err := sig.Sign(priv.(crypto.Signer), []dns.RR{wild}); err != nil {
-		t.Fatal(err)
-	}
+	key, sig := signedByTestKey(t, wild, now)
 	expand := func(name string) ([]dns.RR, *dns.RRSIG) {
 		rr := dns.Copy(wild)
 		rr.Header().Name = name
@@ -114,4 +92,25 @@ func TestVerifiedSigsWildcard(t *testing.T) {
 	if err := c.verify(rrs, s, keys, now); err == nil {
 		t.Error("an expansion with other data verified")
 	}
+}
+
+// signedByTestKey signs rr with a fresh ECDSA P-256 zone key of
+// example.test., valid for an hour either side of now, and returns the key
+// and the RRSIG.
+func signedByTestKey(t *testing.T, rr dns.RR, now time.Time) (*dns.DNSKEY, *dns.RRSIG) {
+	t.Helper()
+	key := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.test.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Flags: 256, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
+	priv, err := key.Generate(256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rr.Header()
+	sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: h.Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: h.Ttl},
+		KeyTag: key.KeyTag(), SignerName: "example.test.", Algorithm: dns.ECDSAP256SHA256,
+		Inception: uint32(now.Add(-time.Hour).Unix()), Expiration: uint32(now.Add(time.Hour).Unix())}
+	if err := sig.Sign(priv.(crypto.Signer), []dns.RR{rr}); err != nil {
+		t.Fatal(err)
+	}
+	return key, sig
 }
