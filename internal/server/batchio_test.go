@@ -38,6 +38,18 @@ func openLoopback(t testing.TB, open func(string, bool) (udpConn, error), addr s
 	return c
 }
 
+// forEachSocketKind runs test, in parallel, on a socket of each kind (udpOpeners) bound to
+// local, as a subtest named after the kind and the address.
+func forEachSocketKind(t *testing.T, local string, test func(t *testing.T, srv udpConn)) {
+	t.Helper()
+	for name, open := range udpOpeners {
+		t.Run(name+"/"+local, func(t *testing.T) {
+			t.Parallel()
+			test(t, openLoopback(t, open, local))
+		})
+	}
+}
+
 // addrPort returns c's bound address.
 func addrPort(c udpConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
 
@@ -132,53 +144,49 @@ func readAll(t *testing.T, io batchIO, want int) []datagram {
 // batch, over IPv4 and IPv6, with each implementation.
 func TestBatchIORoundTrip(t *testing.T) {
 	t.Parallel()
-	for name, open := range udpOpeners {
-		for _, local := range []string{"127.0.0.1:0", "[::1]:0"} {
-			t.Run(name+"/"+local, func(t *testing.T) {
-				t.Parallel()
-				srv := openLoopback(t, open, local)
-				io := srv.newIO(4) // fewer than the datagrams: several batches
-				const clients = 6
-				conns := make(map[netip.AddrPort]*net.UDPConn)
-				for i := range clients {
-					c := listenLoopback(t, local)
-					payload := fmt.Appendf(nil, "query %d", i)
-					if _, err := c.WriteToUDPAddrPort(payload, addrPort(srv)); err != nil {
-						t.Fatal(err)
-					}
-					conns[c.LocalAddr().(*net.UDPAddr).AddrPort()] = c
+	for _, local := range []string{"127.0.0.1:0", "[::1]:0"} {
+		forEachSocketKind(t, local, func(t *testing.T, srv udpConn) {
+			io := srv.newIO(4) // fewer than the datagrams: several batches
+			const clients = 6
+			conns := make(map[netip.AddrPort]*net.UDPConn)
+			for i := range clients {
+				c := listenLoopback(t, local)
+				payload := fmt.Appendf(nil, "query %d", i)
+				if _, err := c.WriteToUDPAddrPort(payload, addrPort(srv)); err != nil {
+					t.Fatal(err)
 				}
-				got := readAll(t, io, clients)
-				replies := make([]datagram, len(got))
-				for i, d := range got {
-					c := conns[d.addr]
-					if c == nil {
-						t.Fatalf("datagram %q from %v, not one of the clients", d.buf, d.addr)
-					}
-					if !bytes.HasPrefix(d.buf, []byte("query ")) {
-						t.Errorf("datagram from %v is %q", d.addr, d.buf)
-					}
-					replies[i] = datagram{buf: append([]byte("reply to "), d.buf...), addr: d.addr}
+				conns[c.LocalAddr().(*net.UDPAddr).AddrPort()] = c
+			}
+			got := readAll(t, io, clients)
+			replies := make([]datagram, len(got))
+			for i, d := range got {
+				c := conns[d.addr]
+				if c == nil {
+					t.Fatalf("datagram %q from %v, not one of the clients", d.buf, d.addr)
 				}
-				for sent := 0; sent < len(replies); {
-					n, err := io.writeBatch(replies[sent:])
-					if err != nil {
-						t.Fatalf("writeBatch: %v", err)
-					}
-					sent += n
+				if !bytes.HasPrefix(d.buf, []byte("query ")) {
+					t.Errorf("datagram from %v is %q", d.addr, d.buf)
 				}
-				for _, d := range got {
-					buf := make([]byte, 512)
-					n, err := conns[d.addr].Read(buf)
-					if err != nil {
-						t.Fatalf("client %v: %v", d.addr, err)
-					}
-					if want := "reply to " + string(d.buf); string(buf[:n]) != want {
-						t.Errorf("client %v got %q, want %q", d.addr, buf[:n], want)
-					}
+				replies[i] = datagram{buf: append([]byte("reply to "), d.buf...), addr: d.addr}
+			}
+			for sent := 0; sent < len(replies); {
+				n, err := io.writeBatch(replies[sent:])
+				if err != nil {
+					t.Fatalf("writeBatch: %v", err)
 				}
-			})
-		}
+				sent += n
+			}
+			for _, d := range got {
+				buf := make([]byte, 512)
+				n, err := conns[d.addr].Read(buf)
+				if err != nil {
+					t.Fatalf("client %v: %v", d.addr, err)
+				}
+				if want := "reply to " + string(d.buf); string(buf[:n]) != want {
+					t.Errorf("client %v got %q, want %q", d.addr, buf[:n], want)
+				}
+			}
+		})
 	}
 }
 
@@ -186,19 +194,15 @@ func TestBatchIORoundTrip(t *testing.T) {
 // slot's capacity: the server relies on it to recognise oversized queries.
 func TestBatchIOTruncates(t *testing.T) {
 	t.Parallel()
-	for name, open := range udpOpeners {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := openLoopback(t, open, "127.0.0.1:0")
-			c := listenLoopback(t, "127.0.0.1:0")
-			c.WriteToUDPAddrPort(bytes.Repeat([]byte{'x'}, 100), addrPort(srv))
-			ds := newDatagrams(1, 10)
-			n, err := srv.newIO(1).readBatch(ds)
-			if err != nil || n != 1 || len(ds[0].buf) != 10 {
-				t.Fatalf("readBatch = %d, %v, %d octets; want 1 datagram of 10", n, err, len(ds[0].buf))
-			}
-		})
-	}
+	forEachSocketKind(t, "127.0.0.1:0", func(t *testing.T, srv udpConn) {
+		c := listenLoopback(t, "127.0.0.1:0")
+		c.WriteToUDPAddrPort(bytes.Repeat([]byte{'x'}, 100), addrPort(srv))
+		ds := newDatagrams(1, 10)
+		n, err := srv.newIO(1).readBatch(ds)
+		if err != nil || n != 1 || len(ds[0].buf) != 10 {
+			t.Fatalf("readBatch = %d, %v, %d octets; want 1 datagram of 10", n, err, len(ds[0].buf))
+		}
+	})
 }
 
 // TestBatchIOBadDestination checks that a datagram the socket cannot send to stops the
@@ -206,94 +210,82 @@ func TestBatchIOTruncates(t *testing.T) {
 // the rest deliverable.
 func TestBatchIOBadDestination(t *testing.T) {
 	t.Parallel()
-	for name, open := range udpOpeners {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := openLoopback(t, open, "127.0.0.1:0")
-			client := listenLoopback(t, "127.0.0.1:0")
-			to := client.LocalAddr().(*net.UDPAddr).AddrPort()
-			io := srv.newIO(8)
-			ds := []datagram{
-				{buf: []byte("one"), addr: to},
-				{buf: []byte("lost"), addr: netip.AddrPort{}},
-				{buf: []byte("two"), addr: to},
+	forEachSocketKind(t, "127.0.0.1:0", func(t *testing.T, srv udpConn) {
+		client := listenLoopback(t, "127.0.0.1:0")
+		to := client.LocalAddr().(*net.UDPAddr).AddrPort()
+		io := srv.newIO(8)
+		ds := []datagram{
+			{buf: []byte("one"), addr: to},
+			{buf: []byte("lost"), addr: netip.AddrPort{}},
+			{buf: []byte("two"), addr: to},
+		}
+		n, err := io.writeBatch(ds)
+		if n != 1 {
+			t.Fatalf("writeBatch sent %d (%v), want 1: the bad address stops the batch", n, err)
+		}
+		n, err = io.writeBatch(ds[1:])
+		if n != 0 || err == nil {
+			t.Fatalf("writeBatch of the bad datagram = %d, %v; want 0 and an error", n, err)
+		}
+		if n, err := io.writeBatch(ds[2:]); n != 1 || err != nil {
+			t.Fatalf("writeBatch after skipping = %d, %v; want 1, nil", n, err)
+		}
+		for _, want := range []string{"one", "two"} {
+			buf := make([]byte, 16)
+			n, err := client.Read(buf)
+			if err != nil || string(buf[:n]) != want {
+				t.Fatalf("client got %q (%v), want %q", buf[:n], err, want)
 			}
-			n, err := io.writeBatch(ds)
-			if n != 1 {
-				t.Fatalf("writeBatch sent %d (%v), want 1: the bad address stops the batch", n, err)
-			}
-			n, err = io.writeBatch(ds[1:])
-			if n != 0 || err == nil {
-				t.Fatalf("writeBatch of the bad datagram = %d, %v; want 0 and an error", n, err)
-			}
-			if n, err := io.writeBatch(ds[2:]); n != 1 || err != nil {
-				t.Fatalf("writeBatch after skipping = %d, %v; want 1, nil", n, err)
-			}
-			for _, want := range []string{"one", "two"} {
-				buf := make([]byte, 16)
-				n, err := client.Read(buf)
-				if err != nil || string(buf[:n]) != want {
-					t.Fatalf("client got %q (%v), want %q", buf[:n], err, want)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestBatchIOClosed checks that reading or writing a closed socket reports net.ErrClosed,
 // which is how a socket's reader learns that it is done.
 func TestBatchIOClosed(t *testing.T) {
 	t.Parallel()
-	for name, open := range udpOpeners {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := openLoopback(t, open, "127.0.0.1:0")
-			io := srv.newIO(4)
-			srv.close()
-			if _, err := io.readBatch(newDatagrams(4, 16)); !errors.Is(err, net.ErrClosed) {
-				t.Errorf("readBatch on a closed socket: %v, want net.ErrClosed", err)
-			}
-			to := datagram{buf: []byte("late"), addr: addrPort(srv)}
-			if _, err := io.writeBatch([]datagram{to}); !errors.Is(err, net.ErrClosed) {
-				t.Errorf("writeBatch on a closed socket: %v, want net.ErrClosed", err)
-			}
-		})
-	}
+	forEachSocketKind(t, "127.0.0.1:0", func(t *testing.T, srv udpConn) {
+		io := srv.newIO(4)
+		srv.close()
+		if _, err := io.readBatch(newDatagrams(4, 16)); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("readBatch on a closed socket: %v, want net.ErrClosed", err)
+		}
+		to := datagram{buf: []byte("late"), addr: addrPort(srv)}
+		if _, err := io.writeBatch([]datagram{to}); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("writeBatch on a closed socket: %v, want net.ErrClosed", err)
+		}
+	})
 }
 
 // TestBatchIOStopReads checks what Shutdown relies on: stopReads wakes a reader blocked
 // waiting for a datagram, later reads fail too, and writes still go out.
 func TestBatchIOStopReads(t *testing.T) {
 	t.Parallel()
-	for name, open := range udpOpeners {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := openLoopback(t, open, "127.0.0.1:0")
-			client := listenLoopback(t, "127.0.0.1:0")
-			io := srv.newIO(4)
-			read := startWaitingReader(t, io)
-			srv.stopReads()
-			select {
-			case err := <-read:
-				if err == nil {
-					t.Fatal("readBatch returned no error after stopReads")
-				}
-			case <-time.After(testTimeout):
-				t.Fatal("stopReads did not wake the blocked reader")
+	forEachSocketKind(t, "127.0.0.1:0", func(t *testing.T, srv udpConn) {
+		client := listenLoopback(t, "127.0.0.1:0")
+		io := srv.newIO(4)
+		read := startWaitingReader(t, io)
+		srv.stopReads()
+		select {
+		case err := <-read:
+			if err == nil {
+				t.Fatal("readBatch returned no error after stopReads")
 			}
-			if _, err := io.readBatch(newDatagrams(4, 16)); err == nil {
-				t.Error("readBatch after stopReads returned no error")
-			}
-			reply := datagram{buf: []byte("reply"), addr: client.LocalAddr().(*net.UDPAddr).AddrPort()}
-			if n, err := io.writeBatch([]datagram{reply}); n != 1 || err != nil {
-				t.Fatalf("writeBatch after stopReads = %d, %v", n, err)
-			}
-			buf := make([]byte, 16)
-			if n, err := client.Read(buf); err != nil || string(buf[:n]) != "reply" {
-				t.Fatalf("client got %q, %v", buf[:n], err)
-			}
-		})
-	}
+		case <-time.After(testTimeout):
+			t.Fatal("stopReads did not wake the blocked reader")
+		}
+		if _, err := io.readBatch(newDatagrams(4, 16)); err == nil {
+			t.Error("readBatch after stopReads returned no error")
+		}
+		reply := datagram{buf: []byte("reply"), addr: client.LocalAddr().(*net.UDPAddr).AddrPort()}
+		if n, err := io.writeBatch([]datagram{reply}); n != 1 || err != nil {
+			t.Fatalf("writeBatch after stopReads = %d, %v", n, err)
+		}
+		buf := make([]byte, 16)
+		if n, err := client.Read(buf); err != nil || string(buf[:n]) != "reply" {
+			t.Fatalf("client got %q, %v", buf[:n], err)
+		}
+	})
 }
 
 // TestBatchIOAllocations pins that moving a batch allocates nothing.
@@ -325,27 +317,23 @@ func TestBatchIOAllocations(t *testing.T) {
 // address and gets its reply.
 func TestBatchIOWildcard(t *testing.T) {
 	t.Parallel()
-	for name, open := range udpOpeners {
-		for _, wildcard := range []string{"0.0.0.0:0", "[::]:0"} {
-			t.Run(name+"/"+wildcard, func(t *testing.T) {
-				t.Parallel()
-				srv := openLoopback(t, open, wildcard)
-				client := listenLoopback(t, "127.0.0.1:0")
-				port := addrPort(srv).Port()
-				client.WriteToUDPAddrPort([]byte("query"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port))
-				io := srv.newIO(4)
-				d := readAll(t, io, 1)[0]
-				if d.addr.Addr().Unmap() != netip.MustParseAddr("127.0.0.1") {
-					t.Errorf("source %v, want 127.0.0.1", d.addr)
-				}
-				if n, err := io.writeBatch([]datagram{{buf: []byte("reply"), addr: d.addr}}); n != 1 || err != nil {
-					t.Fatalf("writeBatch = %d, %v", n, err)
-				}
-				buf := make([]byte, 16)
-				if n, err := client.Read(buf); err != nil || string(buf[:n]) != "reply" {
-					t.Fatalf("client got %q, %v", buf[:n], err)
-				}
-			})
-		}
+	for _, wildcard := range []string{"0.0.0.0:0", "[::]:0"} {
+		forEachSocketKind(t, wildcard, func(t *testing.T, srv udpConn) {
+			client := listenLoopback(t, "127.0.0.1:0")
+			port := addrPort(srv).Port()
+			client.WriteToUDPAddrPort([]byte("query"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port))
+			io := srv.newIO(4)
+			d := readAll(t, io, 1)[0]
+			if d.addr.Addr().Unmap() != netip.MustParseAddr("127.0.0.1") {
+				t.Errorf("source %v, want 127.0.0.1", d.addr)
+			}
+			if n, err := io.writeBatch([]datagram{{buf: []byte("reply"), addr: d.addr}}); n != 1 || err != nil {
+				t.Fatalf("writeBatch = %d, %v", n, err)
+			}
+			buf := make([]byte, 16)
+			if n, err := client.Read(buf); err != nil || string(buf[:n]) != "reply" {
+				t.Fatalf("client got %q, %v", buf[:n], err)
+			}
+		})
 	}
 }
